@@ -1,0 +1,52 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test venv dev-deps translations extract-messages update-messages migrate demo assets clean
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+$(VENV)/.dev-deps: $(BIN)/activate requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+dev-deps: $(VENV)/.dev-deps
+
+translations: venv
+	$(BIN)/pybabel compile -d hub/translations
+
+extract-messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output -o hub/translations/messages.pot .
+
+update-messages: extract-messages
+	$(BIN)/pybabel update -i hub/translations/messages.pot -d hub/translations --no-fuzzy-matching --ignore-obsolete
+
+migrate: venv
+	$(BIN)/flask db upgrade
+
+demo: migrate
+	$(BIN)/flask hub demo --if-empty
+
+run: translations demo
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask hub serve
+
+test: dev-deps translations
+	$(BIN)/python -m pytest
+
+assets:
+	npm ci
+	npm run build
+
+clean:
+	rm -rf $(VENV) .pytest_cache

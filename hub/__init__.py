@@ -1,0 +1,54 @@
+"""The hub: a place where communities of practice meet, write, share and talk."""
+from pathlib import Path
+
+from flask import Flask
+
+from config import get_config, load_or_create_secret_key
+
+
+def create_app(config=None, **overrides):
+    """Build the application: config, extensions, blueprints, CLI, error handlers."""
+    settings = config if config is not None else get_config()
+    app = Flask(
+        __name__,
+        instance_path=settings.INSTANCE_PATH,
+        instance_relative_config=True,
+        static_folder="../static",
+        template_folder="../templates",
+    )
+    app.config.from_object(settings)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(Path(app.instance_path))
+    problems = settings.problems()
+    if problems:
+        raise RuntimeError("Unsafe production configuration, the hub will not start:\n- " + "\n- ".join(problems))
+
+    from . import access, cli, errors, i18n, security
+    from .notifications import models as _notification_models  # noqa: F401
+    from .extensions import db, migrate, login_manager, csrf, limiter, socketio
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=[app.config["BASE_URL"]] if not app.testing else "*", manage_session=False)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    access.init_app(app)
+
+    from .accounts.views import bp as accounts_bp
+    from .communities.views import bp as communities_bp
+    from .core import bp as core_bp
+    from .api import bp as api_bp
+    from . import realtime  # noqa: F401  (Socket.IO handlers)
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(communities_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    return app

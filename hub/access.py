@@ -1,0 +1,203 @@
+"""The one place that answers "may this user do this to that?".
+
+Every view and API endpoint asks ``can`` or ``require`` with an action name. An action
+without a rule is refused: authorization is default-deny. Rules take the user (possibly
+anonymous) and the target object, and return a bool.
+
+Roles in a community, from most to least trusted:
+- facilitator: manages settings, invitations, members and categories;
+- member: reads and takes part;
+- guest: reads the community page, takes part only where invited, may have an end date;
+- observer: reads only.
+The instance admin may do everything.
+"""
+from flask import abort, g, request
+from flask_login import current_user
+
+from .extensions import db
+
+RULES = {}
+
+READING_ROLES = {"facilitator", "member", "observer", "guest"}
+DIRECTORY_ROLES = {"facilitator", "member", "observer"}
+CONTRIBUTING_ROLES = {"facilitator", "member"}
+
+
+def rule(action):
+    def register(fn):
+        RULES[action] = fn
+        return fn
+
+    return register
+
+
+def _authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def _admin(user):
+    return _authenticated(user) and bool(user.is_admin)
+
+
+def role_in(user, community):
+    """The user's current role in the community, or None (expired guests have none)."""
+    if not _authenticated(user) or community is None:
+        return None
+    cache = g.setdefault("_hub_roles", {}) if _has_app_context() else {}
+    key = (user.id, community.id)
+    if key not in cache:
+        from .communities.models import Membership
+
+        membership = db.session.execute(
+            db.select(Membership).filter_by(user_id=user.id, community_id=community.id)
+        ).scalar_one_or_none()
+        cache[key] = membership.role if membership is not None and membership.is_current else None
+    return cache[key]
+
+
+def forget_roles():
+    """Drop cached roles after a membership changes within a request."""
+    if _has_app_context():
+        g.pop("_hub_roles", None)
+
+
+def _has_app_context():
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def can(user, action, target=None):
+    check = RULES.get(action)
+    if check is None:
+        return False
+    if _admin(user) and action not in NOT_FOR_ADMIN:
+        return True
+    return bool(check(user, target))
+
+
+def require(action, target=None, user=None):
+    """Abort unless the user may do the action.
+
+    Anonymous users are sent to log in (401 for the API); users who may not even know
+    the target exists get 404, the others 403.
+    """
+    user = current_user if user is None else user
+    if can(user, action, target):
+        return
+    if not _authenticated(user) and action not in PUBLIC_ACTIONS:
+        if request.blueprint == "api":
+            abort(401)
+        from .extensions import login_manager
+
+        abort(login_manager.unauthorized())
+    community = getattr(target, "community", target)
+    if hasattr(community, "visibility") and not can(user, "community.see", community):
+        abort(404)
+    abort(403)
+
+
+# Actions an anonymous visitor may be granted; for the others anonymity means "log in first".
+PUBLIC_ACTIONS = {"community.see", "account.register"}
+# Rules about the user's own standing, which being an admin does not change.
+NOT_FOR_ADMIN = {"community.request_join", "community.leave", "account.register"}
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+@rule("account.register")
+def _register(user, target):
+    from flask import current_app
+
+    return not _authenticated(user) and current_app.config["REGISTRATION"] == "open"
+
+
+@rule("account.manage")
+def _manage_account(user, target):
+    return _authenticated(user) and (target is None or target.id == user.id)
+
+
+@rule("token.revoke")
+def _revoke_token(user, token):
+    return _authenticated(user) and token is not None and token.user_id == user.id
+
+
+@rule("user.view")
+def _view_user(user, other):
+    """Profiles are visible to oneself and to people who share a community."""
+    if not _authenticated(user) or other is None:
+        return False
+    if other.id == user.id:
+        return True
+    from .communities.models import Membership
+
+    mine = db.select(Membership.community_id).where(Membership.user_id == user.id)
+    shared = db.session.execute(
+        db.select(Membership.id).where(Membership.user_id == other.id, Membership.community_id.in_(mine)).limit(1)
+    ).first()
+    return shared is not None
+
+
+# --- communities ----------------------------------------------------------------------
+
+
+@rule("community.create")
+def _create_community(user, target):
+    return _authenticated(user)
+
+
+@rule("community.see")
+def _see(user, community):
+    """Name and mission: the showcase of a public or listed community."""
+    if community.visibility == "public":
+        return True
+    if community.visibility == "listed":
+        return _authenticated(user)
+    return role_in(user, community) is not None
+
+
+@rule("community.read")
+def _read(user, community):
+    """Everything a community shares with its members and invited guests."""
+    return role_in(user, community) in READING_ROLES
+
+
+@rule("community.directory")
+def _directory(user, community):
+    return role_in(user, community) in DIRECTORY_ROLES
+
+
+@rule("community.contribute")
+def _contribute(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule("community.manage")
+def _manage(user, community):
+    return role_in(user, community) == "facilitator"
+
+
+@rule("community.leave")
+def _leave(user, community):
+    return role_in(user, community) is not None
+
+
+@rule("community.request_join")
+def _request_join(user, community):
+    return (
+        _authenticated(user)
+        and community.visibility in {"listed", "public"}
+        and role_in(user, community) is None
+    )
+
+
+@rule("admin.panel")
+def _admin_panel(user, target):
+    return False  # only the instance admin, who passes every rule
+
+
+def init_app(app):
+    @app.context_processor
+    def _can():
+        return {"can": lambda action, target=None: can(current_user, action, target)}

@@ -1,0 +1,77 @@
+from flask import g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from ..errors import api_error
+from ..exceptions import ServiceError
+
+
+class ApiError(HTTPException):
+    """An error answered as JSON with the guide's shape."""
+
+    def __init__(self, status, message=None, code=None, **extra):
+        super().__init__(description=message)
+        self.code = status
+        self.response = api_error(status, message, code, **extra)
+
+
+def json_body():
+    """The request's JSON object, or a 400/415 explaining what is wrong with it."""
+    if not request.is_json:
+        raise ApiError(415, _("Send a JSON object with the header Content-Type: application/json."))
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, _("The body is not valid JSON."), code="invalid_json")
+    if not isinstance(data, dict):
+        raise ApiError(400, _("The body must be a JSON object."), code="invalid_json")
+    return data
+
+
+def validated(form_class, data, strings=(), booleans=(), **kwargs):
+    """Validate a JSON object with the same form as the HTML page (without CSRF: tokens are not cookies)."""
+    errors = {}
+    values = MultiDict()
+    for name in strings:
+        value = data.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors[name] = [_("Must be a string.")]
+        else:
+            values[name] = value
+    for name in booleans:
+        value = data.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            errors[name] = [_("Must be true or false.")]
+        elif value:
+            values[name] = "y"
+    if errors:
+        raise ApiError(422, _("Some fields are not valid."), code="invalid", fields=errors)
+    form = form_class(formdata=values, meta={"csrf": False}, **kwargs)
+    if not form.validate():
+        raise ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(m) for m in v] for k, v in form.errors.items()})
+    return form
+
+
+def service_error(error: ServiceError):
+    fields = {error.field: [str(error.message)]} if error.field else None
+    extra = {"fields": fields} if fields else {}
+    return ApiError(error.status, str(error.message), code=error.code, **extra)
+
+
+def authenticated_user():
+    """The API authenticates with bearer tokens only: a browser session cookie is ignored here."""
+    if getattr(g, "api_token", None) is not None:
+        return current_user
+    return None
+
+
+def require_user():
+    user = authenticated_user()
+    if user is None:
+        raise ApiError(401, _("Send a valid API token in the header Authorization: Bearer <token>."))
+    return user

@@ -1,0 +1,175 @@
+import json
+from pathlib import Path
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
+
+from .. import access
+from ..accounts import service as accounts
+from ..accounts.forms import LoginForm, RegistrationForm, TokenForm
+from ..communities import service as communities
+from ..communities.forms import CommunityForm, InvitationForm
+from ..communities.models import Invitation
+from ..errors import api_error
+from ..exceptions import ServiceError
+from ..extensions import db, limiter
+from ..i18n import select_locale
+from . import bp
+from .helpers import ApiError, authenticated_user, json_body, require_user, service_error, validated
+from .serializers import community_json, iso, member_json, user_json
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+@bp.before_request
+def _token_only():
+    """Only bearer tokens authenticate here; a bad token is refused rather than ignored."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        g._login_user = AnonymousUserMixin()
+        return None
+    from flask_login import current_user
+
+    if not current_user.is_authenticated or getattr(g, "api_token", None) is None:
+        return api_error(401, _("This API token is not valid or was revoked."), code="invalid_token")
+    return None
+
+
+def _require(action, target=None):
+    user = authenticated_user() or AnonymousUserMixin()
+    if access.can(user, action, target):
+        return user
+    if authenticated_user() is None:
+        raise ApiError(401, _("Send a valid API token in the header Authorization: Bearer <token>."))
+    community = getattr(target, "community", target)
+    if hasattr(community, "visibility") and not access.can(user, "community.see", community):
+        raise ApiError(404)
+    raise ApiError(403)
+
+
+def _community(slug):
+    community = communities.by_slug(slug)
+    if community is None:
+        raise ApiError(404)
+    return community
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return current_app.response_class(OPENAPI_PATH.read_text(encoding="utf-8"), mimetype="application/json")
+
+
+@bp.route("/auth/register", methods=["POST"])
+@limiter.limit(_login_limit)
+def register():
+    if current_app.config["REGISTRATION"] != "open":
+        raise ApiError(403, _("Registration is by invitation only on this hub."), code="registration_closed")
+    data = json_body()
+    form = validated(RegistrationForm, data, strings=("email", "password", "display_name", "organization", "job_title"))
+    try:
+        user = accounts.register(form.email.data, form.password.data, form.display_name.data, form.organization.data, form.job_title.data, locale=select_locale())
+    except ServiceError as error:
+        raise service_error(error)
+    token, raw = accounts.create_token(user, _("Created at registration"))
+    db.session.commit()
+    return jsonify({"user": user_json(user, private=True), "token": raw}), 201
+
+
+@bp.route("/auth/token", methods=["POST"])
+@limiter.limit(_login_limit)
+def token():
+    data = json_body()
+    form = validated(LoginForm, data, strings=("email", "password"))
+    name_form = validated(TokenForm, {"name": data.get("name") or "API"}, strings=("name",))
+    user = accounts.authenticate(form.email.data, form.password.data)
+    if user is None:
+        raise ApiError(401, _("This email and password do not match an account."), code="invalid_credentials")
+    _token, raw = accounts.create_token(user, name_form.name.data)
+    db.session.commit()
+    return jsonify({"token": raw, "user": user_json(user, private=True)}), 200
+
+
+@bp.route("/me")
+def me():
+    user = require_user()
+    memberships = [{"community": community_json(m.community, user), "role": m.role} for m in communities.my_communities(user)]
+    return jsonify({**user_json(user, private=True), "memberships": memberships})
+
+
+@bp.route("/communities", methods=["GET"])
+def list_communities():
+    user = authenticated_user() or AnonymousUserMixin()
+    return jsonify({"communities": [community_json(c, user) for c in communities.visible_communities(user)]})
+
+
+@bp.route("/communities", methods=["POST"])
+def create_community():
+    user = _require("community.create")
+    data = json_body()
+    if "visibility" not in data:
+        data = {**data, "visibility": "private"}
+    form = validated(CommunityForm, data, strings=("name", "slug", "mission", "values", "visibility"))
+    try:
+        community = communities.create(user, form.name.data, form.mission.data, form.values.data, form.visibility.data, form.slug.data or None)
+    except ServiceError as error:
+        raise service_error(error)
+    db.session.commit()
+    return jsonify(community_json(community, user)), 201
+
+
+@bp.route("/communities/<slug>")
+def get_community(slug):
+    community = _community(slug)
+    user = _require("community.see", community)
+    return jsonify(community_json(community, user))
+
+
+@bp.route("/communities/<slug>/members")
+def community_members(slug):
+    community = _community(slug)
+    _require("community.directory", community)
+    query = request.args.get("q", "")[:200]
+    return jsonify({"members": [member_json(m) for m in communities.members(community, query)]})
+
+
+@bp.route("/communities/<slug>/invitations", methods=["POST"])
+def invite(slug):
+    community = _community(slug)
+    user = _require("community.manage", community)
+    data = json_body()
+    form = validated(InvitationForm, {"role": "member", **data}, strings=("email", "role", "message", "guest_until"))
+    guest_until = communities.end_of_day_utc(form.guest_until.data, user.timezone) if form.guest_until.data and form.role.data == "guest" else None
+    try:
+        invitation, raw, url = communities.invite(community, user, form.email.data, form.role.data, form.message.data, guest_until)
+    except ServiceError as error:
+        raise service_error(error)
+    db.session.commit()
+    return jsonify({"id": invitation.id, "email": invitation.email, "role": invitation.role, "token": raw, "url": url, "expires_at": iso(invitation.expires_at)}), 201
+
+
+@bp.route("/invitations/<token>/accept", methods=["POST"])
+def accept_invitation(token):
+    user = require_user()
+    invitation = Invitation.by_token(token)
+    if invitation is None:
+        raise ApiError(404)
+    try:
+        membership = communities.accept_invitation(invitation, user)
+    except ServiceError as error:
+        raise service_error(error)
+    db.session.commit()
+    return jsonify({"community": community_json(invitation.community, user), "role": membership.role}), 200
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error):
+    return error.response
+
+
+def openapi_document():
+    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))

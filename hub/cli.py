@@ -1,0 +1,81 @@
+"""`flask --app wsgi hub …` commands."""
+import os
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+
+hub_cli = AppGroup("hub", help="Hub administration.")
+
+
+@hub_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", "display_name", default="Administrateur", show_default=True)
+@click.password_option()
+def create_admin(email, display_name, password):
+    """Create the instance administrator (or make an existing account one)."""
+    from .accounts import service
+    from .accounts.forms import PASSWORD_MIN
+
+    email = email.strip().lower()
+    user = service.find_by_email(email)
+    if user is None:
+        if len(password) < PASSWORD_MIN:
+            raise click.BadParameter(f"at least {PASSWORD_MIN} characters", param_hint="password")
+        user = service.register(email, password, display_name)
+    user.is_admin = True
+    db.session.commit()
+    click.echo(f"{email} is an instance administrator.")
+
+
+@hub_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no account yet.")
+def demo(if_empty):
+    """Load the demo community of practice."""
+    from .accounts.models import User
+    from .demo import load_demo
+
+    if if_empty and db.session.execute(sa.select(sa.func.count(User.id))).scalar_one():
+        click.echo("The database already has accounts: no demo loaded.")
+        return
+    community = load_demo()
+    click.echo(f"Demo community loaded: /c/{community.slug} (passwords in the README).")
+
+
+@hub_cli.command("worker")
+def worker():
+    """Send queued emails (and, as they land, other background jobs) until stopped."""
+    from .notifications.mail import run_worker
+
+    click.echo("Worker started; Ctrl+C to stop.")
+    run_worker(current_app._get_current_object())
+
+
+@hub_cli.command("send-mail")
+def send_mail():
+    """Send what is due in the email outbox once, then exit."""
+    from .notifications.mail import deliver_pending
+
+    click.echo(f"{deliver_pending(current_app._get_current_object())} email(s) sent.")
+
+
+@hub_cli.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST or 127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="PORT or 5000")
+@click.option("--debug", is_flag=True)
+def serve(host, port, debug):
+    """Serve the hub with Socket.IO and the email worker in one process (embedded setup)."""
+    from .extensions import socketio
+    from .notifications.mail import start_background_worker
+
+    app = current_app._get_current_object()
+    start_background_worker(app)
+    click.echo(f"The hub is served on http://{host}:{port}/")
+    socketio.run(app, host=host, port=port, debug=debug, use_reloader=False, allow_unsafe_werkzeug=True)
+
+
+def init_app(app):
+    app.cli.add_command(hub_cli)

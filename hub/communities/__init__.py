@@ -1,0 +1,1 @@
+"""Communities of practice: settings, memberships and roles, invitations, directory."""

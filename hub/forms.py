@@ -1,0 +1,40 @@
+"""Form helpers shared by the feature packages."""
+from flask_babel import lazy_gettext as _l
+from wtforms import ValidationError
+from wtforms.validators import Email, Length
+
+from .timeutil import is_valid_timezone
+
+
+def normalize_email(value):
+    return (value or "").strip().lower()
+
+
+class EmailAddress(Email):
+    def __init__(self):
+        super().__init__(message=_l("Enter a valid email address."), check_deliverability=False)
+
+
+def strip_filter(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def tags_filter(value):
+    """'a, b,,a ' -> 'a, b' (trimmed, unique, order kept)."""
+    if not isinstance(value, str):
+        return value
+    seen = []
+    for tag in value.split(","):
+        tag = " ".join(tag.split())
+        if tag and tag.lower() not in [t.lower() for t in seen]:
+            seen.append(tag[:60])
+    return ", ".join(seen)
+
+
+def valid_timezone(form, field):
+    if not is_valid_timezone(field.data):
+        raise ValidationError(_l("Choose a time zone from the list."))
+
+
+def max_len(n):
+    return Length(max=n, message=_l("At most %(max)d characters.", max=n))

@@ -1,0 +1,50 @@
+"""Languages and time zones: French (fr_CA) first, English complete."""
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from .extensions import babel
+
+
+def supported_locales():
+    return list(current_app.config["LANGUAGES"])
+
+
+def normalize_locale(value):
+    """Map 'fr', 'fr-CA', 'fr_CA' to 'fr_CA' and 'en', 'en-US' to 'en'; None when unsupported."""
+    if not isinstance(value, str):
+        return None
+    value = value.replace("-", "_").strip()
+    for code in supported_locales():
+        if value.lower() == code.lower() or value.split("_")[0].lower() == code.split("_")[0].lower():
+            return code
+    return None
+
+
+def select_locale():
+    if getattr(current_user, "is_authenticated", False) and normalize_locale(current_user.locale):
+        return normalize_locale(current_user.locale)
+    chosen = normalize_locale(session.get("lang"))
+    if chosen:
+        return chosen
+    best = request.accept_languages.best_match(["fr_CA", "fr", "fr-CA", "en"]) if request else None
+    return normalize_locale(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    if getattr(current_user, "is_authenticated", False) and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def html_lang():
+    return str(get_locale()).replace("_", "-")
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.add_extension("jinja2.ext.i18n")

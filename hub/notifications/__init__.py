@@ -1,0 +1,1 @@
+"""Notifications: the email outbox (and, as they land, in-app notifications and digests)."""

@@ -1,0 +1,122 @@
+"""Email outbox: messages are queued in the database with the change that causes them and
+sent after commit by a worker, with retries, so an SMTP outage loses nothing.
+
+Without ``HUB_MAIL_SERVER`` (the embedded setup) messages are written to the log instead of
+being sent, so a person trying the hub locally can follow invitation and reset links.
+"""
+import logging
+import smtplib
+import threading
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import OutgoingEmail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+_wake = threading.Event()
+
+
+def queue_email(recipient, subject, template, locale="fr_CA", **context):
+    """Render an email in the recipient's language and add it to the outbox (not committed)."""
+    with force_locale(locale):
+        body = render_template(template, **context)
+        subject_text = str(subject() if callable(subject) else subject)
+    message = OutgoingEmail(recipient=recipient, subject=subject_text[:300], body_text=body)
+    db.session.add(message)
+    db.session.info["hub_mail_queued"] = True
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    if session.info.pop("hub_mail_queued", False):
+        _wake.set()
+
+
+def _send(app, message):
+    config = app.config
+    if not config.get("MAIL_SERVER"):
+        log.warning("Email to %s (no HUB_MAIL_SERVER set, not sent):\nSubject: %s\n\n%s",
+                    message.recipient, message.subject, message.body_text)
+        return
+    email = EmailMessage()
+    email["From"] = config["MAIL_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(idstring=f"hub-{message.id}")
+    email.set_content(message.body_text)
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(email)
+
+
+def deliver_pending(app, limit=100):
+    """Send what is due; return the number of messages sent."""
+    sent = 0
+    now = utcnow()
+    due = db.session.execute(
+        sa.select(OutgoingEmail)
+        .where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.next_attempt_at <= now, OutgoingEmail.attempts < MAX_ATTEMPTS)
+        .order_by(OutgoingEmail.id)
+        .limit(limit)
+    ).scalars().all()
+    for message in due:
+        # Claim the row first so two workers never send the same message twice.
+        claimed = db.session.execute(
+            sa.update(OutgoingEmail)
+            .where(OutgoingEmail.id == message.id, OutgoingEmail.attempts == message.attempts, OutgoingEmail.sent_at.is_(None))
+            .values(attempts=message.attempts + 1, next_attempt_at=now + timedelta(minutes=2 ** message.attempts))
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        db.session.refresh(message)
+        try:
+            _send(app, message)
+        except (OSError, smtplib.SMTPException) as error:
+            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            db.session.commit()
+            log.warning("Email %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts, error)
+            continue
+        message.sent_at = utcnow()
+        message.last_error = None
+        db.session.commit()
+        sent += 1
+    return sent
+
+
+def run_worker(app, stop=None, interval=5.0):
+    """Deliver the outbox until ``stop`` is set; wakes up at once when a message is queued."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                deliver_pending(app)
+            except Exception:  # keep the worker alive; the row stays in the outbox
+                log.exception("Email delivery pass failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        _wake.wait(interval)
+        _wake.clear()
+
+
+def start_background_worker(app):
+    thread = threading.Thread(target=run_worker, args=(app,), name="hub-mail", daemon=True)
+    thread.start()
+    return thread
