@@ -29,7 +29,9 @@ translations: venv
 extract-messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output -o hub/translations/messages.pot .
 
+# Creates the French catalog the first time (pybabel update needs an existing catalog), then merges.
 update-messages: extract-messages
+	test -f hub/translations/fr_CA/LC_MESSAGES/messages.po || $(BIN)/pybabel init -i hub/translations/messages.pot -d hub/translations -l fr_CA
 	$(BIN)/pybabel update -i hub/translations/messages.pot -d hub/translations --no-fuzzy-matching --ignore-obsolete
 
 migrate: venv

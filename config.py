@@ -139,6 +139,8 @@ class TestingConfig(Config):
         self.SECRET_KEY = self.SECRET_KEY or "test-secret-key-not-for-production-use-0123456789"
         self.RATELIMIT_ENABLED = False
         self.MAIL_SERVER = None
+        # Argon2id still, with small costs so the suite creates hundreds of accounts quickly.
+        self.PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
         self.SERVER_NAME = None
 
 

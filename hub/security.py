@@ -1,4 +1,7 @@
-"""Security headers on every response, and the user loader for sessions and API tokens."""
+"""Security headers on every response, the user loader for sessions and API tokens, and a guard
+against malformed input."""
+from urllib.parse import unquote_to_bytes
+
 from flask import current_app, g, request
 
 from .extensions import db, login_manager
@@ -65,8 +68,44 @@ def load_user_from_token(req):
     return token.user
 
 
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _malformed(raw):
+    """True when URL-encoded bytes hold a NUL character or are not UTF-8 once decoded."""
+    decoded = unquote_to_bytes(raw.replace(b"+", b" "))
+    if b"\x00" in decoded:
+        return True
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def reject_malformed_input():
+    """Answer 400 to what no browser or client sends on purpose: NUL characters (PostgreSQL cannot
+    store them) and query strings or form bodies that are not UTF-8 (Werkzeug would otherwise
+    quietly keep U+FFFD replacement characters). Runs before the CSRF check, while the raw body is
+    still there to read."""
+    from .errors import render_error
+
+    if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()) or _malformed(request.query_string):
+        return render_error(400)
+    if request.method in BODY_METHODS:
+        if request.mimetype == "application/x-www-form-urlencoded":
+            if _malformed(request.get_data(cache=True)):
+                return render_error(400)
+        elif request.mimetype == "multipart/form-data":
+            if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+                return render_error(400)
+    return None
+
+
 def init_app(app):
     from flask_babel import lazy_gettext as _l
+
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_input)
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")

@@ -15,9 +15,7 @@ from ..extensions import db
 from ..notifications.mail import queue_email
 from .models import ApiToken, User
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a failed login the same whether the email exists.
-_DUMMY_HASH = _hasher.hash("not a real password")
+_HASHERS = {}
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_SIGNATURES = {
@@ -26,17 +24,35 @@ AVATAR_SIGNATURES = {
 }
 
 
+def _hashing():
+    """Argon2id with the library's recommended costs (lighter only where the config says so, in tests).
+
+    Returns the hasher and a hash to verify against when the email is unknown, so a failed
+    login takes as long whether or not the account exists.
+    """
+    params = current_app.config.get("PASSWORD_HASH_PARAMS") or {}
+    key = tuple(sorted(params.items()))
+    if key not in _HASHERS:
+        hasher = PasswordHasher(**params)
+        _HASHERS[key] = (hasher, hasher.hash("not a real password"))
+    return _HASHERS[key]
+
+
+def _hasher():
+    return _hashing()[0]
+
+
 def hash_password(password):
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(user, password):
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     return True
 
 
@@ -65,7 +81,8 @@ def authenticate(email, password):
     user = find_by_email(email)
     if user is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password or "x")
+            hasher, dummy = _hashing()
+            hasher.verify(dummy, password or "x")
         except (VerificationError, InvalidHashError):
             pass
         return None

@@ -21,12 +21,26 @@ def json_body():
     """The request's JSON object, or a 400/415 explaining what is wrong with it."""
     if not request.is_json:
         raise ApiError(415, _("Send a JSON object with the header Content-Type: application/json."))
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON decoder can follow
+        data = None
     if data is None:
         raise ApiError(400, _("The body is not valid JSON."), code="invalid_json")
     if not isinstance(data, dict):
         raise ApiError(400, _("The body must be a JSON object."), code="invalid_json")
     return data
+
+
+def _storable(text):
+    """False for a NUL character (PostgreSQL refuses it) or a lone surrogate (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validated(form_class, data, strings=(), booleans=(), **kwargs):
@@ -39,6 +53,8 @@ def validated(form_class, data, strings=(), booleans=(), **kwargs):
             continue
         if not isinstance(value, str):
             errors[name] = [_("Must be a string.")]
+        elif not _storable(value):
+            errors[name] = [_("Some of what you entered is not valid.")]
         else:
             values[name] = value
     for name in booleans:

@@ -15,6 +15,7 @@ from ..errors import api_error
 from ..exceptions import ServiceError
 from ..extensions import db, limiter
 from ..i18n import select_locale
+from ..security import load_user_from_token
 from . import bp
 from .helpers import ApiError, authenticated_user, json_body, require_user, service_error, validated
 from .serializers import community_json, iso, member_json, user_json
@@ -25,14 +26,13 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 @bp.before_request
 def _token_only():
     """Only bearer tokens authenticate here; a bad token is refused rather than ignored."""
-    header = request.headers.get("Authorization")
-    if header is None:
+    if request.headers.get("Authorization") is None:
         g._login_user = AnonymousUserMixin()
         return None
-    from flask_login import current_user
-
-    if not current_user.is_authenticated or getattr(g, "api_token", None) is None:
+    user = load_user_from_token(request)
+    if user is None:
         return api_error(401, _("This API token is not valid or was revoked."), code="invalid_token")
+    g._login_user = user
     return None
 
 
@@ -40,11 +40,12 @@ def _require(action, target=None):
     user = authenticated_user() or AnonymousUserMixin()
     if access.can(user, action, target):
         return user
-    if authenticated_user() is None:
-        raise ApiError(401, _("Send a valid API token in the header Authorization: Bearer <token>."))
+    # Checked before asking anonymous callers to log in, so a 401 never reveals that a private slug exists.
     community = getattr(target, "community", target)
     if hasattr(community, "visibility") and not access.can(user, "community.see", community):
         raise ApiError(404)
+    if authenticated_user() is None:
+        raise ApiError(401, _("Send a valid API token in the header Authorization: Bearer <token>."))
     raise ApiError(403)
 
 

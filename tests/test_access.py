@@ -1,0 +1,213 @@
+"""Walk every route as each kind of visitor and check what they get.
+
+A new route fails this test until its expected statuses are written here: access is
+decided on purpose, never by accident.
+"""
+import io
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login
+
+ROLES = ["anonymous", "outsider", "observer", "guest", "member", "facilitator", "admin"]
+
+LOGIN = "login"  # a redirect to the login page
+OK_REDIRECT = "redirect"  # a redirect elsewhere: the action went through (or its form was shown again)
+
+# Statuses for: anonymous, outsider, observer, guest, member, facilitator, admin
+EVERYONE_200 = (200,) * 7
+ACCOUNT = (LOGIN, 200, 200, 200, 200, 200, 200)
+READER = (404, 404, 200, 200, 200, 200, 200)
+DIRECTORY = (LOGIN, 404, 200, 403, 200, 200, 200)
+MANAGE_GET = (LOGIN, 404, 403, 403, 403, 200, 200)
+MANAGE_POST = (LOGIN, 404, 403, 403, 403, OK_REDIRECT, OK_REDIRECT)
+# Forms posted with invalid data by those allowed: shown again with their errors.
+ACCOUNT_POST = (LOGIN, 422, 422, 422, 422, 422, 422)
+MANAGE_INVALID_POST = (LOGIN, 404, 403, 403, 403, 422, 422)
+# Run last: they change the visitor's own membership or session.
+LAST = ["communities.leave", "communities.invitation", "accounts.logout"]
+
+EXPECTED = {
+    ("GET", "core.home"): EVERYONE_200,
+    ("POST", "core.set_language"): (OK_REDIRECT,) * 7,
+    ("GET", "core.healthz"): EVERYONE_200,
+    ("GET", "accounts.register"): (200,) + (OK_REDIRECT,) * 6,
+    ("GET", "accounts.login"): (200,) + (OK_REDIRECT,) * 6,
+    ("POST", "accounts.logout"): (OK_REDIRECT,) * 7,
+    ("GET", "accounts.request_reset"): EVERYONE_200,
+    ("GET", "accounts.reset_password"): (400,) * 7,
+    ("GET", "accounts.profile"): ACCOUNT,
+    ("GET", "accounts.change_password"): ACCOUNT,
+    ("GET", "accounts.change_email"): ACCOUNT,
+    ("GET", "accounts.confirm_email"): (LOGIN, 400, 400, 400, 400, 400, 400),
+    ("GET", "accounts.tokens"): ACCOUNT,
+    ("POST", "accounts.revoke_token"): (LOGIN, 404, 404, 404, OK_REDIRECT, 404, OK_REDIRECT),
+    ("GET", "accounts.user_profile"): (LOGIN, 404, 200, 200, 200, 200, 200),
+    ("GET", "accounts.avatar"): (LOGIN, 404, 200, 200, 200, 200, 200),
+    ("GET", "communities.index"): EVERYONE_200,
+    ("GET", "communities.create"): ACCOUNT,
+    ("GET", "communities.show"): READER,
+    ("GET", "communities.settings"): MANAGE_GET,
+    ("GET", "communities.members"): DIRECTORY,
+    ("POST", "communities.change_role"): MANAGE_POST,
+    ("POST", "communities.remove_member"): MANAGE_POST,
+    ("POST", "communities.leave"): (LOGIN, 404, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT, 403),
+    ("POST", "communities.join"): (LOGIN, 404, 403, 403, 403, 403, 403),
+    ("POST", "communities.decide_request"): MANAGE_POST,
+    ("GET", "communities.invitations"): MANAGE_GET,
+    ("POST", "communities.revoke_invitation"): MANAGE_POST,
+    ("GET", "communities.invitation"): EVERYONE_200,
+    ("POST", "communities.invitation"): (200,) + (OK_REDIRECT,) * 6,
+    ("POST", "accounts.register"): (422,) + (OK_REDIRECT,) * 6,
+    ("POST", "accounts.login"): (422,) + (OK_REDIRECT,) * 6,
+    ("POST", "accounts.request_reset"): (422,) * 7,
+    ("POST", "accounts.reset_password"): (400,) * 7,
+    ("POST", "accounts.profile"): (LOGIN,) + (OK_REDIRECT,) * 6,  # fields not sent keep their values
+    ("POST", "accounts.change_password"): ACCOUNT_POST,
+    ("POST", "accounts.change_email"): ACCOUNT_POST,
+    ("POST", "accounts.tokens"): ACCOUNT_POST,
+    ("POST", "communities.create"): ACCOUNT_POST,
+    ("POST", "communities.settings"): MANAGE_POST,  # fields not sent keep their values
+    ("POST", "communities.invitations"): MANAGE_INVALID_POST,
+    ("GET", "api.openapi"): EVERYONE_200,
+    ("POST", "api.register"): (422,) * 7,
+    ("POST", "api.token"): (422,) * 7,
+    ("GET", "api.me"): (401, 200, 200, 200, 200, 200, 200),
+    ("GET", "api.list_communities"): EVERYONE_200,
+    ("POST", "api.create_community"): (401, 422, 422, 422, 422, 422, 422),
+    ("GET", "api.get_community"): (401, 404, 200, 200, 200, 200, 200),
+    ("GET", "api.community_members"): (401, 404, 200, 403, 200, 200, 200),
+    ("POST", "api.invite"): (401, 404, 403, 403, 403, 422, 422),
+    ("POST", "api.accept_invitation"): (401, 404, 404, 404, 404, 404, 404),
+}
+
+
+@pytest.fixture
+def world(app, factory):
+    """A private community with one person of each role, plus an outsider and an admin."""
+    from hub.accounts.models import ApiToken, User
+    from hub.communities.models import Invitation, JoinRequest, Membership
+    from hub.extensions import db
+    from hub.timeutil import utcnow
+
+    people = {role: factory.user(f"{role.title()} Test") for role in ROLES[1:]}
+    emails = {role: email for role, (_id, email) in people.items()}
+    slug = factory.community(emails["facilitator"], "Communauté privée")
+    for role in ("observer", "guest", "member"):
+        factory.add_member(slug, emails[role], role)
+    _tid, target_email = factory.user("Cible Un")
+    _tid2, target2_email = factory.user("Cible Deux")
+    factory.add_member(slug, target_email)
+    factory.add_member(slug, target2_email)
+    _rid, requester_email = factory.user("Demande Adhésion")
+    with app.app_context():
+        admin = db.session.get(User, people["admin"][0])
+        admin.is_admin = True
+        community = db.session.execute(sa.select(Membership).join(User).where(User.email == target_email)).scalar_one().community
+        member = db.session.get(User, people["member"][0])
+        member.avatar_file, member.avatar_type = None, None
+        from hub.accounts import service
+
+        with app.test_request_context():
+            service.set_avatar(member, io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64))
+        token, _raw = ApiToken.issue(member, "walk")
+        raw_invitation, token_hash = Invitation.new_token()
+        invitation = Invitation(community=community, email="someone@exemple.ca", role="member", token_hash=token_hash, expires_at=utcnow() + timedelta(days=3))
+        raw_to_accept, accept_hash = Invitation.new_token()
+        db.session.add(Invitation(community=community, email="other@exemple.ca", role="member", token_hash=accept_hash, expires_at=utcnow() + timedelta(days=3)))
+        requester = db.session.execute(sa.select(User).where(User.email == requester_email)).scalar_one()
+        join_request = JoinRequest(community=community, user=requester)
+        db.session.add_all([invitation, join_request])
+        db.session.commit()
+        target = db.session.execute(sa.select(Membership).join(User).where(User.email == target_email)).scalar_one()
+        target2 = db.session.execute(sa.select(Membership).join(User).where(User.email == target2_email)).scalar_one()
+        args = {
+            "slug": slug, "token": raw_invitation, "token_id": token.id, "user_id": member.id,
+            "membership_id": target.id, "invitation_id": invitation.id, "request_id": join_request.id,
+        }
+        removal_target = target2.id
+    tokens = {role: factory.token(email) for role, email in emails.items()}
+    return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept}
+
+
+def _url(app, endpoint, rule, args, world):
+    values = {name: args[name] for name in rule.arguments if name in args}
+    if endpoint == "accounts.reset_password" or endpoint == "accounts.confirm_email":
+        values["token"] = "not-a-valid-token"
+    if endpoint == "communities.decide_request":
+        values["decision"] = "decline"
+    if endpoint == "communities.remove_member":
+        values["membership_id"] = world["removal_target"]
+    if endpoint == "communities.invitation":
+        values["token"] = world["accept_token"]
+    if endpoint == "api.accept_invitation":
+        values["token"] = "unknown-token"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+def _outcome(response):
+    if response.status_code in (301, 302, 303):
+        return LOGIN if "/login" in response.headers["Location"] else OK_REDIRECT
+    return response.status_code
+
+
+def test_every_route_has_an_expectation(app):
+    routes = {(m, r.endpoint) for r in app.url_map.iter_rules() if r.endpoint != "static" for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes - set(EXPECTED) == set(), "routes without an access expectation"
+    assert set(EXPECTED) - routes == set(), "expectations for routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_walk(app, world, role):
+    client = app.test_client()
+    headers = {}
+    if role != "anonymous":
+        login(client, world["emails"][role])
+    failures = []
+    rules = sorted((r for r in app.url_map.iter_rules() if r.endpoint != "static"), key=lambda r: (LAST.index(r.endpoint) if r.endpoint in LAST else -1, r.endpoint))
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            expected = EXPECTED[(method, rule.endpoint)][ROLES.index(role)]
+            url = _url(app, rule.endpoint, rule, world["args"], world)
+            if rule.endpoint.startswith("api.") and role != "anonymous":
+                headers = {"Authorization": f"Bearer {world['tokens'][role]}"}
+            else:
+                headers = {}
+            kwargs = {"json": {}} if rule.endpoint.startswith("api.") and method == "POST" else {"data": {"role": "observer"}}
+            response = client.open(url, method=method, headers=headers, **kwargs)
+            got = _outcome(response)
+            if got != expected:
+                failures.append(f"{method} {url} ({rule.endpoint}): expected {expected}, got {got}")
+    assert not failures, f"as {role}:\n" + "\n".join(failures)
+
+
+def test_expired_guest_loses_access(app, factory):
+    from hub.timeutil import utcnow
+
+    _fid, facilitator = factory.user()
+    _gid, guest = factory.user()
+    slug = factory.community(facilitator)
+    factory.add_member(slug, guest, "guest", expires_at=utcnow() - timedelta(minutes=1))
+    client = app.test_client()
+    login(client, guest)
+    assert client.get(f"/c/{slug}").status_code == 404
+
+
+def test_listed_and_public_showcases(app, factory):
+    _fid, facilitator = factory.user()
+    _oid, outsider = factory.user()
+    listed = factory.community(facilitator, "Liste", visibility="listed")
+    public = factory.community(facilitator, "Vitrine", visibility="public")
+    anonymous = app.test_client()
+    assert anonymous.get(f"/c/{public}").status_code == 200
+    assert anonymous.get(f"/c/{listed}").status_code == 404
+    client = app.test_client()
+    login(client, outsider)
+    page = client.get(f"/c/{listed}")
+    assert page.status_code == 200 and b'data-testid="showcase"' in page.data
+    assert client.get(f"/c/{listed}/members").status_code == 403

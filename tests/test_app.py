@@ -1,0 +1,76 @@
+"""Configuration, health check and security headers."""
+import pytest
+
+from config import ProductionConfig, TestingConfig, load_or_create_secret_key
+
+
+def test_healthz_reports_database_and_search(client, backend):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"status": "ok", "backend": "sqlite" if backend == "sqlite" else "postgresql"}
+    assert body["search"]["status"] == "ok" and body["search"]["backend"] == "whoosh"
+
+
+def test_security_headers_and_csp_without_inline_script(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html and " onclick=" not in html and " style=" not in html
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    first = load_or_create_secret_key(tmp_path)
+    assert len(first) >= 48
+    assert load_or_create_secret_key(tmp_path) == first
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_instance_defaults_and_env_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
+    config = TestingConfig()
+    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    assert config.UPLOAD_FOLDER == str(tmp_path / "uploads")
+    assert config.SEARCH_INDEX_PATH == str(tmp_path / "search-index")
+    monkeypatch.setenv("HUB_DATABASE_URL", "postgres://hub@db/hub")
+    monkeypatch.setenv("HUB_MAX_UPLOAD_MB", "5")
+    monkeypatch.setenv("HUB_REGISTRATION", "invite")
+    config = TestingConfig()
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://hub@db/hub"
+    assert config.MAX_CONTENT_LENGTH == 5 * 1024 * 1024
+    assert config.REGISTRATION == "invite"
+
+
+def test_production_refuses_unsafe_settings_and_says_why(monkeypatch, tmp_path):
+    from hub import create_app
+
+    for name in ("HUB_SECRET_KEY", "HUB_BASE_URL", "HUB_MAIL_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError) as refused:
+        create_app(ProductionConfig())
+    message = str(refused.value)
+    assert "HUB_SECRET_KEY" in message and "HUB_BASE_URL" in message and "HUB_MAIL_SERVER" in message
+
+    monkeypatch.setenv("HUB_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("HUB_BASE_URL", "https://hub.exemple.ca")
+    monkeypatch.setenv("HUB_MAIL_SERVER", "smtp.exemple.ca")
+    app = create_app(ProductionConfig())
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_error_pages_are_localized(client):
+    french = client.get("/nowhere", headers={"Accept-Language": "fr-CA"})
+    english = client.get("/nowhere", headers={"Accept-Language": "en"})
+    assert french.status_code == english.status_code == 404
+    assert b'data-testid="error-page"' in french.data
+    assert french.data != english.data
+    api = client.get("/api/v1/nowhere")
+    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
