@@ -79,21 +79,22 @@ def can(user, action, target=None):
 def require(action, target=None, user=None):
     """Abort unless the user may do the action.
 
-    Anonymous users are sent to log in (401 for the API); users who may not even know
-    the target exists get 404, the others 403.
+    Users who may not even know the target exists get 404; anonymous users are then sent
+    to log in (401 for the API); the others get 403.
     """
     user = current_user if user is None else user
     if can(user, action, target):
         return
+    # Checked before asking to log in, so a login redirect never reveals that a private community exists.
+    community = getattr(target, "community", target)
+    if hasattr(community, "visibility") and not can(user, "community.see", community):
+        abort(404)
     if not _authenticated(user) and action not in PUBLIC_ACTIONS:
         if request.blueprint == "api":
             abort(401)
         from .extensions import login_manager
 
         abort(login_manager.unauthorized())
-    community = getattr(target, "community", target)
-    if hasattr(community, "visibility") and not can(user, "community.see", community):
-        abort(404)
     abort(403)
 
 

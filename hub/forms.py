@@ -1,6 +1,7 @@
 """Form helpers shared by the feature packages."""
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length
 
 from .timeutil import is_valid_timezone
@@ -38,3 +39,8 @@ def valid_timezone(form, field):
 
 def max_len(n):
     return Length(max=n, message=_l("At most %(max)d characters.", max=n))
+
+
+def choices(pairs):
+    """(value, label) pairs as the options of a select or radio field."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]

@@ -4,7 +4,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..forms import EmailAddress, max_len, normalize_email, strip_filter, tags_filter, valid_timezone
+from ..forms import EmailAddress, choices, max_len, normalize_email, strip_filter, tags_filter, valid_timezone
 from ..timeutil import valid_timezones
 
 PASSWORD_MIN = 10
@@ -70,7 +70,7 @@ class EmailChangeForm(FlaskForm):
 
 
 def timezone_choices():
-    return [(z, z.replace("_", " ")) for z in valid_timezones()]
+    return choices((z, z.replace("_", " ")) for z in valid_timezones())
 
 
 class ProfileForm(FlaskForm):
@@ -81,7 +81,7 @@ class ProfileForm(FlaskForm):
     expertise = StringField(_l("Expertise (separated by commas)"), filters=[tags_filter], validators=[Optional(), max_len(500)])
     languages = StringField(_l("Languages you speak (separated by commas)"), filters=[tags_filter], validators=[Optional(), max_len(200)])
     timezone = SelectField(_l("Time zone"), validators=[valid_timezone], validate_choice=False)
-    locale = SelectField(_l("Preferred language"), choices=[("fr_CA", "Français"), ("en", "English")], validate_choice=True)
+    locale = SelectField(_l("Preferred language"), choices=choices([("fr_CA", "Français"), ("en", "English")]), validate_choice=True)
     avatar = FileField(_l("Photo (PNG, JPEG or WebP, at most 2 MB)"), validators=[FileAllowed(["png", "jpg", "jpeg", "webp"], _l("Use a PNG, JPEG or WebP image."))])
     remove_avatar = BooleanField(_l("Remove my photo"))
     submit = SubmitField(_l("Save my profile"))

@@ -143,7 +143,7 @@ def change_password():
         else:
             service.set_password(current_user, form.password.data)
             db.session.commit()
-            login_user(current_user)  # the session follows the new password version
+            login_user(current_user._get_current_object())  # the session follows the new password version
             flash(_("Your password is changed."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200

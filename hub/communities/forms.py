@@ -5,28 +5,28 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from ..forms import EmailAddress, max_len, normalize_email, strip_filter
+from ..forms import EmailAddress, choices, max_len, normalize_email, strip_filter
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 
 
 def visibility_choices():
-    return [
+    return choices([
         ("private", _l("Private: only members know it exists")),
         ("listed", _l("Listed: name and mission visible to registered users, who can ask to join")),
         ("public", _l("Public: a showcase page anyone can read")),
-    ]
+    ])
 
 
 def role_choices(include_facilitator=True):
-    choices = [
+    pairs = [
         ("member", _l("Member: reads and takes part")),
         ("guest", _l("Guest: reads and takes part only where invited")),
         ("observer", _l("Observer: reads only")),
     ]
     if include_facilitator:
-        choices.insert(0, ("facilitator", _l("Facilitator: also manages the community")))
-    return choices
+        pairs.insert(0, ("facilitator", _l("Facilitator: also manages the community")))
+    return choices(pairs)
 
 
 class CommunityForm(FlaskForm):

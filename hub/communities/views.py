@@ -72,7 +72,6 @@ def show(slug):
 
 
 @bp.route("/c/<slug>/settings", methods=["GET", "POST"])
-@login_required
 def settings(slug):
     community = community_or_404(slug)
     access.require("community.manage", community)
@@ -91,7 +90,6 @@ def settings(slug):
 
 
 @bp.route("/c/<slug>/members")
-@login_required
 def members(slug):
     community = community_or_404(slug)
     access.require("community.directory", community)
@@ -113,7 +111,6 @@ def _membership_or_404(community, membership_id):
 
 
 @bp.route("/c/<slug>/members/<int:membership_id>/role", methods=["POST"])
-@login_required
 def change_role(slug, membership_id):
     community = community_or_404(slug)
     access.require("community.manage", community)
@@ -134,7 +131,6 @@ def change_role(slug, membership_id):
 
 
 @bp.route("/c/<slug>/members/<int:membership_id>/remove", methods=["POST"])
-@login_required
 def remove_member(slug, membership_id):
     community = community_or_404(slug)
     access.require("community.manage", community)
@@ -153,7 +149,6 @@ def remove_member(slug, membership_id):
 
 
 @bp.route("/c/<slug>/leave", methods=["POST"])
-@login_required
 def leave(slug):
     community = community_or_404(slug)
     access.require("community.leave", community)
@@ -170,7 +165,6 @@ def leave(slug):
 
 
 @bp.route("/c/<slug>/join", methods=["POST"])
-@login_required
 def join(slug):
     community = community_or_404(slug)
     access.require("community.request_join", community)
@@ -185,7 +179,6 @@ def join(slug):
 
 
 @bp.route("/c/<slug>/requests/<int:request_id>/<any(approve, decline):decision>", methods=["POST"])
-@login_required
 def decide_request(slug, request_id, decision):
     community = community_or_404(slug)
     access.require("community.manage", community)
@@ -205,7 +198,6 @@ def decide_request(slug, request_id, decision):
 
 
 @bp.route("/c/<slug>/invitations", methods=["GET", "POST"])
-@login_required
 def invitations(slug):
     community = community_or_404(slug)
     access.require("community.manage", community)
@@ -228,7 +220,6 @@ def invitations(slug):
 
 
 @bp.route("/c/<slug>/invitations/<int:invitation_id>/revoke", methods=["POST"])
-@login_required
 def revoke_invitation(slug, invitation_id):
     community = community_or_404(slug)
     access.require("community.manage", community)

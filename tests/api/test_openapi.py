@@ -1,0 +1,118 @@
+"""The OpenAPI document is valid, complete, served, and its schemas have teeth."""
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.api.spec import HTTP_METHODS, assert_matches_spec, document, documented_operations, schema_validator
+
+IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
+
+
+def app_operations(app):
+    """{(METHOD, '/api/v1/path/{param}')} for every route of the API blueprint, from app.url_map."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - IMPLICIT_METHODS:
+            found.add((method, path))
+    return found
+
+
+def test_document_is_valid_openapi_3_0_3():
+    spec = document()
+    assert spec["openapi"] == "3.0.3"
+    assert spec["info"]["title"] == "Hub API"
+    validate(spec)
+
+
+def test_every_route_is_documented_and_nothing_more(app):
+    in_app, in_doc = app_operations(app), documented_operations()
+    assert in_app, "no /api/v1 route found"
+    assert in_app - in_doc == set(), "routes missing from openapi.json"
+    assert in_doc - in_app == set(), "operations documented in openapi.json that the app does not have"
+
+
+def test_path_parameters_are_declared():
+    for path, item in document()["paths"].items():
+        names = set(re.findall(r"{([^}]+)}", path))
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            declared = {p["name"] for p in item.get("parameters", []) + op.get("parameters", []) if p["in"] == "path"}
+            assert declared == names, f"{method.upper()} {path}"
+
+
+def test_operations_needing_a_token_say_so():
+    bearer = [{"bearerAuth": []}]
+    needs = {("get", "/me"), ("post", "/communities"), ("get", "/communities/{slug}/members"),
+             ("post", "/communities/{slug}/invitations"), ("post", "/invitations/{token}/accept")}
+    for path, item in document()["paths"].items():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            assert "security" in op, f"{method.upper()} {path} does not say whether it needs a token"
+            assert (op["security"] == bearer) == ((method, path) in needs), f"{method.upper()} {path}"
+            assert "401" in op["responses"], f"{method.upper()} {path}: a bad token always answers 401"
+    scheme = document()["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+def test_request_bodies_match_the_forms():
+    schemas = document()["components"]["schemas"]
+    register = schemas["RegistrationRequest"]
+    assert set(register["required"]) == {"email", "password", "display_name"}
+    assert register["properties"]["email"]["maxLength"] == 254
+    assert register["properties"]["password"]["minLength"] == 10
+    assert register["properties"]["display_name"]["maxLength"] == 120
+    community = schemas["CommunityRequest"]
+    assert community["required"] == ["name"]
+    assert community["properties"]["name"]["maxLength"] == 120
+    assert community["properties"]["visibility"]["enum"] == ["private", "listed", "public"]
+    invitation = schemas["InvitationRequest"]
+    assert invitation["required"] == ["email"]
+    assert invitation["properties"]["message"]["maxLength"] == 2000
+
+
+def test_fixed_response_shapes_refuse_extra_properties():
+    schemas = document()["components"]["schemas"]
+    for name in ("User", "UserPrivate", "Me", "Community", "Member", "Invitation", "Error", "AuthResult"):
+        assert schemas[name]["additionalProperties"] is False, name
+    assert schemas["Error"]["properties"]["error"]["additionalProperties"] is False
+    assert set(schemas["Error"]["properties"]["error"]["required"]) == {"code", "message"}
+
+
+def test_schema_validation_has_teeth():
+    error = schema_validator("/components/schemas/Error")
+    assert error.is_valid({"error": {"code": "invalid", "message": "Non.", "fields": {"name": ["Trop long."]}}})
+    assert not error.is_valid({"error": {"code": "invalid"}})
+    assert not error.is_valid({"error": {"code": "invalid", "message": "Non."}, "extra": 1})
+    assert not error.is_valid({"error": {"code": "invalid", "message": "Non.", "fields": {"name": "Trop long."}}})
+    community = schema_validator("/components/schemas/CommunityList")
+    good = {"slug": "a", "name": "A", "mission": "", "visibility": "listed", "url": "http://localhost/c/a", "my_role": None}
+    assert community.is_valid({"communities": [good]})
+    assert not community.is_valid({"communities": [{**good, "visibility": "secret"}]})
+    assert not community.is_valid({"communities": [{**good, "my_role": "owner"}]})
+    assert not community.is_valid({"communities": [{**good, "surprise": True}]})
+    # $ref chains are followed into components.
+    me = schema_validator("/paths/~1me/get/responses/200/content/application~1json/schema")
+    assert not me.is_valid({"memberships": []})
+
+
+def test_the_document_is_served_and_matches_itself(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == document()
+    assert_matches_spec(response, "get", "/openapi.json")
+
+
+def test_undocumented_status_is_caught(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert_matches_spec(response, "get", "/me")
+    response.status_code = 418
+    with pytest.raises(AssertionError, match="not documented"):
+        assert_matches_spec(response, "get", "/me")
