@@ -33,7 +33,10 @@ def create_app(config=None, **overrides):
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=[app.config["BASE_URL"]] if not app.testing else "*", manage_session=False)
+    # Handlers must be declared before the first init_app so every app instance gets them.
+    from . import realtime  # noqa: F401
+
+    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=[app.config["BASE_URL"]] if not app.testing else "*")
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -44,7 +47,6 @@ def create_app(config=None, **overrides):
     from .communities.views import bp as communities_bp
     from .core import bp as core_bp
     from .api import bp as api_bp
-    from . import realtime  # noqa: F401  (Socket.IO handlers)
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)

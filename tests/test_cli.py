@@ -1,0 +1,32 @@
+import sqlalchemy as sa
+
+
+def test_create_admin(app):
+    from hub.accounts.models import User
+    from hub.extensions import db
+
+    result = app.test_cli_runner().invoke(args=["hub", "create-admin", "--email", "Admin@Exemple.ca", "--password", "un secret assez long"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.execute(sa.select(User)).scalar_one()
+        assert user.is_admin and user.email == "admin@exemple.ca"
+    short = app.test_cli_runner().invoke(args=["hub", "create-admin", "--email", "b@exemple.ca", "--password", "court"])
+    assert short.exit_code != 0
+
+
+def test_demo_loads_once_when_empty(app):
+    from hub.accounts import service
+    from hub.communities import service as communities
+    from hub.demo import DEMO_PASSWORD
+    from hub.extensions import db
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["hub", "demo", "--if-empty"]).exit_code == 0
+    assert "already" in runner.invoke(args=["hub", "demo", "--if-empty"]).output
+    with app.app_context():
+        community = communities.by_slug("es-municipale")
+        cities = {m.user.organization for m in communities.members(community)}
+        assert {"Ville de Gatineau", "Ville de Montréal", "Ville de Lévis", "Ville de Laval", "Ville de Sherbrooke", "Ville de Québec"} <= cities
+        assert {m.role for m in communities.members(community)} == {"facilitator", "member", "guest", "observer"}
+        assert service.authenticate("sophie.gagnon@exemple.ca", DEMO_PASSWORD) is not None
+        db.session.rollback()
