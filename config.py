@@ -132,6 +132,7 @@ class ProductionConfig(Config):
 
 class TestingConfig(Config):
     ENV_NAME = "testing"
+    __test__ = False  # not a pytest test class
 
     def __init__(self):
         super().__init__()

@@ -68,13 +68,16 @@ def send_mail():
 @click.option("--debug", is_flag=True)
 def serve(host, port, debug):
     """Serve the hub with Socket.IO and the email worker in one process (embedded setup)."""
-    from .extensions import socketio
+    from werkzeug.serving import run_simple
+
     from .notifications.mail import start_background_worker
 
     app = current_app._get_current_object()
+    app.debug = debug
     start_background_worker(app)
     click.echo(f"The hub is served on http://{host}:{port}/")
-    socketio.run(app, host=host, port=port, debug=debug, use_reloader=False, allow_unsafe_werkzeug=True)
+    # Socket.IO (long-polling and WebSocket) is served by the middleware init_app put around the app.
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=debug)
 
 
 def init_app(app):

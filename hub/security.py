@@ -97,7 +97,8 @@ def reject_malformed_input():
             if _malformed(request.get_data(cache=True)):
                 return render_error(400)
         elif request.mimetype == "multipart/form-data":
-            if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            # Werkzeug has already decoded these text parts; U+FFFD is what it put in place of invalid bytes.
+            if any(c in key or c in value for key, value in request.form.items(multi=True) for c in ("\x00", "\ufffd")):
                 return render_error(400)
     return None
 

@@ -52,6 +52,7 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "the live server thread did not stop"
         from hub.extensions import db
 
         with self.app.app_context():
