@@ -74,3 +74,66 @@ def test_error_pages_are_localized(client):
     assert french.data != english.data
     api = client.get("/api/v1/nowhere")
     assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.config(MAX_CONTENT_LENGTH=1024)
+def test_too_large_request_gets_a_localized_413_page(client):
+    french = client.post("/login", data={"email": "a" * 5000}, headers={"Accept-Language": "fr-CA"})
+    english = client.post("/login", data={"email": "a" * 5000}, headers={"Accept-Language": "en"})
+    assert french.status_code == english.status_code == 413
+    assert b'data-testid="error-page"' in french.data and french.data != english.data
+
+
+def test_unexpected_error_gets_a_localized_500_page_and_json_for_the_api(app):
+    def boom():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/v1/boom", "api_boom", boom)
+    client = app.test_client()
+    page = client.get("/boom", headers={"Accept-Language": "en"})
+    assert page.status_code == 500 and b"Nothing you entered was saved" in page.data
+    api = client.get("/api/v1/boom")
+    assert api.status_code == 500 and api.get_json()["error"]["code"] == "server_error"
+
+
+def test_times_are_shown_in_the_users_zone_and_locale(app, factory):
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from hub.accounts.models import ApiToken
+    from hub.extensions import db
+    from tests.conftest import login
+
+    _id, email = factory.user(timezone="Europe/Paris", locale="fr_CA")
+    factory.token(email, "horloge")
+    moment = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+    with app.app_context():
+        db.session.execute(db.update(ApiToken).values(created_at=moment))
+        db.session.commit()
+    client = app.test_client()
+    login(client, email)
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert format_datetime(moment, "short", tzinfo=ZoneInfo("Europe/Paris"), locale="fr_CA") in page
+    client.post("/account", data={"display_name": "X", "timezone": "America/Vancouver", "locale": "en"})
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert format_datetime(moment, "short", tzinfo=ZoneInfo("America/Vancouver"), locale="en") in page
+
+
+def test_rate_limits_use_redis_when_configured(tmp_path):
+    import redis
+
+    from tests.conftest import REDIS_URL, build_app, service_missing
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.exceptions.ConnectionError as error:
+        service_missing(f"Redis unreachable: {error}")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    app = build_app(tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=REDIS_URL, LOGIN_RATE_LIMIT="2 per minute")
+    first, second = app.test_client(), app.test_client()
+    statuses = [c.post("/login", data={"email": "x@exemple.ca", "password": "faux mot de passe"}).status_code for c in (first, second, first)]
+    assert statuses == [422, 422, 429]  # counted in Redis, across clients of the same address
+    assert any(b"LIMITS" in key or b"login" in key for key in redis.Redis.from_url(REDIS_URL).keys("*"))
