@@ -86,13 +86,20 @@ def _malformed(raw):
 def reject_malformed_input():
     """Answer 400 to what no browser or client sends on purpose: NUL characters (PostgreSQL cannot
     store them) and query strings or form bodies that are not UTF-8 (Werkzeug would otherwise
-    quietly keep U+FFFD replacement characters). Runs before the CSRF check, while the raw body is
-    still there to read."""
+    quietly keep U+FFFD replacement characters); 415 to JSON sent to a page. Runs before the CSRF
+    check, while the raw body is still there to read."""
     from .errors import render_error
 
-    if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()) or _malformed(request.query_string):
+    view_args = (request.view_args or {}).values()
+    if any(isinstance(v, str) and "\x00" in v for v in view_args) or _malformed(request.query_string):
         return render_error(400)
+    if any(isinstance(v, int) and not -(2 ** 31) <= v < 2 ** 31 for v in view_args):
+        return render_error(404)  # no row has such an id; PostgreSQL's integer and SQLite refuse to compare it
     if request.method in BODY_METHODS:
+        if request.is_json and request.endpoint is not None and request.blueprint != "api":
+            # Pages take forms. Flask-WTF would read a JSON body as form data, with numbers, lists
+            # and objects where its fields expect strings.
+            return render_error(415)
         if request.mimetype == "application/x-www-form-urlencoded":
             if _malformed(request.get_data(cache=True)):
                 return render_error(400)
