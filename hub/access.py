@@ -193,6 +193,34 @@ def _request_join(user, community):
     )
 
 
+# --- resources ------------------------------------------------------------------------
+
+
+@rule("resource.read")
+def _read_resource(user, resource):
+    return role_in(user, resource.community) in READING_ROLES
+
+
+@rule("resource.create")
+def _create_resource(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule("resource.edit")
+def _edit_resource(user, resource):
+    """Its author while still a contributor, and the community's facilitators."""
+    role = role_in(user, resource.community)
+    return role == "facilitator" or (role in CONTRIBUTING_ROLES and resource.author_id == user.id)
+
+
+RULES["resource.delete"] = _edit_resource
+
+
+@rule("community.themes")
+def _manage_themes(user, community):
+    return role_in(user, community) == "facilitator"
+
+
 @rule("admin.panel")
 def _admin_panel(user, target):
     return False  # only the instance admin, who passes every rule

@@ -14,3 +14,43 @@
     if (summary) { summary.focus(); }
   });
 })();
+
+// Upload forms (data-upload): send with XMLHttpRequest to show a progress bar. Without
+// JavaScript, or if anything fails here, the form posts normally.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-upload") || event.defaultPrevented || !window.FormData) { return; }
+    var fileInput = form.querySelector("input[type=file]");
+    if (!fileInput || !fileInput.files || fileInput.files.length === 0) { return; }
+    event.preventDefault();
+    var box = form.querySelector(".upload-progress");
+    var bar = box && box.querySelector("progress");
+    var buttons = form.querySelectorAll("button, input[type=submit]");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    if (box) { box.hidden = false; }
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable && bar) { bar.value = Math.round((e.loaded / e.total) * 100); }
+    });
+    xhr.addEventListener("load", function () {
+      if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
+        window.location.assign(xhr.responseURL);
+        return;
+      }
+      // An error page or the form with its errors: show it as the browser would have.
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    });
+    xhr.addEventListener("error", function () {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      if (box) { box.hidden = true; }
+      form.removeAttribute("data-upload");
+      form.submit();
+    });
+    xhr.send(new FormData(form));
+  });
+})();
