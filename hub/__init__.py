@@ -43,14 +43,23 @@ def create_app(config=None, **overrides):
     cli.init_app(app)
     access.init_app(app)
 
+    from . import resources, search
     from .accounts.views import bp as accounts_bp
+    from .api import bp as api_bp
     from .communities.views import bp as communities_bp
     from .core import bp as core_bp
-    from .api import bp as api_bp
+    from .resources.views import bp as resources_bp
+    from .resources import api as _resources_api  # noqa: F401  (routes on the API blueprint)
+    from .search import api as _search_api  # noqa: F401  (routes on the API blueprint)
+    from .search.views import bp as search_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(communities_bp)
+    app.register_blueprint(resources_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
+    resources.init_app(app)
+    search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app

@@ -7,8 +7,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
+from .search.cli import search_cli
 
 hub_cli = AppGroup("hub", help="Hub administration.")
+hub_cli.add_command(search_cli)
 
 
 @hub_cli.command("create-admin")

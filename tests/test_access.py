@@ -27,7 +27,9 @@ MANAGE_POST = (404, 404, 403, 403, 403, OK_REDIRECT, OK_REDIRECT)
 ACCOUNT_POST = (LOGIN, 422, 422, 422, 422, 422, 422)
 MANAGE_INVALID_POST = (404, 404, 403, 403, 403, 422, 422)
 # Run last: they change the visitor's own membership or session.
-LAST = ["communities.leave", "communities.invitation", "accounts.logout"]
+LAST = ["api.delete_resource", "resources.delete", "communities.leave", "communities.invitation", "accounts.logout"]
+RESOURCE_EDIT = (404, 404, 403, 403, 200, 200, 200)  # the member is the resource's author
+RESOURCE_EDIT_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
 
 EXPECTED = {
     ("GET", "core.home"): EVERYONE_200,
@@ -71,6 +73,28 @@ EXPECTED = {
     ("POST", "communities.create"): ACCOUNT_POST,
     ("POST", "communities.settings"): MANAGE_POST,  # fields not sent keep their values
     ("POST", "communities.invitations"): MANAGE_INVALID_POST,
+    ("GET", "resources.browse"): READER,
+    ("GET", "resources.create"): (404, 404, 403, 403, 200, 200, 200),
+    ("POST", "resources.create"): (404, 404, 403, 403, 422, 422, 422),
+    ("GET", "resources.show"): READER,
+    ("GET", "resources.print_view"): READER,
+    ("GET", "resources.download"): READER,
+    ("GET", "resources.edit"): RESOURCE_EDIT,
+    ("POST", "resources.edit"): RESOURCE_EDIT_POST,  # fields not sent keep their values
+    ("POST", "resources.add_version"): RESOURCE_EDIT_POST,  # no file: the page says so
+    ("POST", "resources.delete"): RESOURCE_EDIT_POST,
+    ("GET", "resources.themes"): MANAGE_GET,
+    ("POST", "resources.themes"): MANAGE_INVALID_POST,
+    ("POST", "resources.delete_theme"): MANAGE_POST,
+    ("GET", "search.results"): ACCOUNT,
+    ("GET", "api.search"): (401, 200, 200, 200, 200, 200, 200),
+    ("POST", "api.create_resource"): (404, 404, 403, 403, 415, 415, 415),  # JSON where multipart is expected
+    ("GET", "api.list_resources"): READER,
+    ("GET", "api.get_resource"): READER,
+    ("PUT", "api.update_resource"): (404, 404, 403, 403, 200, 200, 200),
+    ("DELETE", "api.delete_resource"): (404, 404, 403, 403, 204, 204, 204),
+    ("GET", "api.resource_download"): READER,
+    ("POST", "api.add_resource_version"): (404, 404, 403, 403, 415, 415, 415),
     ("GET", "api.openapi"): EVERYONE_200,
     ("POST", "api.register"): (422,) * 7,
     ("POST", "api.token"): (422,) * 7,
@@ -128,8 +152,24 @@ def world(app, factory):
             "membership_id": target.id, "invitation_id": invitation.id, "request_id": join_request.id,
         }
         removal_target = target2.id
+        from werkzeug.datastructures import FileStorage
+
+        from hub.resources import service as resources
+        from hub.resources.models import Theme
+
+        theme = Theme(community_id=community.id, name="Habitation")
+        db.session.add(theme)
+        with app.test_request_context():
+            documents = [
+                resources.create(community, member, {"title": title, "type": "report", "language": "fr"},
+                                 file=FileStorage(io.BytesIO("Rapport annuel, économie sociale.".encode()), "rapport.txt"))
+                for title in ("Rapport", "Rapport à supprimer par l'API")
+            ]
+        db.session.commit()
+        args.update(resource_id=documents[0].id, number=1, theme_id=theme.id)
+        api_deletion = documents[1].id
     tokens = {role: factory.token(email) for role, email in emails.items()}
-    return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept}
+    return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept, "api_deletion": api_deletion}
 
 
 def _url(app, endpoint, rule, args, world):
@@ -140,6 +180,8 @@ def _url(app, endpoint, rule, args, world):
         values["decision"] = "decline"
     if endpoint == "communities.remove_member":
         values["membership_id"] = world["removal_target"]
+    if endpoint == "api.delete_resource":
+        values["resource_id"] = world["api_deletion"]
     if endpoint == "communities.invitation":
         values["token"] = world["accept_token"]
     if endpoint == "api.accept_invitation":
@@ -178,7 +220,7 @@ def test_route_walk(app, world, role):
                 headers = {"Authorization": f"Bearer {world['tokens'][role]}"}
             else:
                 headers = {}
-            kwargs = {"json": {}} if rule.endpoint.startswith("api.") and method == "POST" else {"data": {"role": "observer"}}
+            kwargs = {"json": {}} if rule.endpoint.startswith("api.") and method in ("POST", "PUT") else {"data": {"role": "observer"}}
             response = client.open(url, method=method, headers=headers, **kwargs)
             got = _outcome(response)
             if got != expected:
