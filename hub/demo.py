@@ -39,6 +39,75 @@ VALUES = (
 )
 
 
+THEMES = [
+    "Approvisionnement responsable", "Habitation", "Gestion des parcs", "Matières résiduelles",
+    "Itinérance", "Revitalisation commerciale", "Financement",
+]
+
+RESOURCES = [
+    {
+        "title": "Politique d'approvisionnement responsable : ouvrir les achats municipaux aux entreprises d'économie sociale",
+        "type": "policy", "municipality": "Ville de Montréal", "year": 2024, "themes": ["Approvisionnement responsable"],
+        "source_organization": "Ville de Montréal", "licence": "CC BY 4.0",
+        "summary": "Les grandes lignes d'une politique qui réserve une part des contrats de gré à gré aux "
+                   "**entreprises d'économie sociale** et simplifie les appels d'offres pour les petits fournisseurs.",
+        "url": "https://exemple.ca/politique-approvisionnement",
+    },
+    {
+        "title": "Confier l'entretien d'un parc à une coopérative de solidarité",
+        "type": "case_study", "municipality": "Ville de Sherbrooke", "year": 2023, "themes": ["Gestion des parcs"],
+        "source_organization": "Ville de Sherbrooke", "tags": "coopérative, entente de services",
+        "summary": "Récit d'implantation d'une entente de trois ans entre la Ville et une coopérative de solidarité du quartier.",
+        "story_context": "Un parc de quartier peu fréquenté, un comité de citoyens actif et une coopérative qui cherchait un contrat stable.",
+        "story_actions": "Entente de services de trois ans : entretien, animation estivale et location d'équipements.",
+        "story_steps": "Six mois de préparation : consultation du quartier, avis juridique, adoption au conseil, démarrage au printemps.",
+        "story_results": "Fréquentation doublée la première année, huit emplois saisonniers, entretien jugé meilleur par les citoyens.",
+        "story_lessons": "Bon coup : le comité de suivi mensuel. Mauvais coup : l'entretien d'hiver n'était pas prévu au contrat.",
+        "story_contacts": "Isabelle Côté, coordonnatrice du développement des communautés",
+    },
+    {
+        "title": "Règlement facilitant les projets d'habitation communautaire en économie sociale",
+        "type": "policy", "municipality": "Ville de Québec", "year": 2022, "themes": ["Habitation"],
+        "source_organization": "Ville de Québec",
+        "summary": "Un règlement qui accorde des dérogations de stationnement et un traitement accéléré "
+                   "des permis aux coopératives et OBNL d'habitation.",
+        "url": "https://exemple.ca/reglement-habitation",
+    },
+    {
+        "title": "Programme de soutien aux entreprises d'économie sociale — guide du demandeur",
+        "type": "funding", "municipality": "Ville de Gatineau", "year": 2025, "themes": ["Financement"],
+        "source_organization": "Ville de Gatineau",
+        "summary": "Subventions de démarrage et de consolidation, critères d'admissibilité et calendrier des appels de projets.",
+        "url": "https://exemple.ca/programme-soutien",
+    },
+    {
+        "title": "Ressourcerie et matières résiduelles : bons et mauvais coups d'un partenariat municipal",
+        "type": "good_practice", "municipality": "Ville de Laval", "year": 2024, "themes": ["Matières résiduelles"],
+        "source_organization": "Ville de Laval",
+        "summary": "Ce qui a fonctionné quand la Ville a confié la collecte des encombrants réutilisables à une ressourcerie.",
+        "story_lessons": "Bon coup : un point de dépôt à l'écocentre. Mauvais coup : des volumes sous-estimés la première année.",
+        "url": "https://exemple.ca/ressourcerie",
+    },
+]
+
+
+def _load_resources(community, author):
+    from .resources import service as resources
+    from .resources.models import Resource
+
+    if db.session.execute(db.select(Resource.id).filter_by(community_id=community.id).limit(1)).first():
+        return
+    themes = {t.name: t for t in resources.themes_of(community)}
+    for name in THEMES:
+        if name not in themes:
+            themes[name] = resources.add_theme(community, name)
+    db.session.flush()
+    for item in RESOURCES:
+        data = {k: v for k, v in item.items() if k not in ("themes", "url")}
+        data.setdefault("language", "fr")
+        resources.create(community, author, data, [themes[n] for n in item["themes"]], url=item.get("url"))
+
+
 def load_demo():
     users = {}
     for email, name, organization, title, expertise, _role in PEOPLE:
@@ -65,5 +134,6 @@ def load_demo():
     )
     if communities.membership_of(showcase, users["sophie.gagnon@exemple.ca"]) is None:
         db.session.add(Membership(community=showcase, user=users["sophie.gagnon@exemple.ca"], role="member"))
+    _load_resources(community, founder)
     db.session.commit()
     return community

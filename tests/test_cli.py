@@ -30,3 +30,20 @@ def test_demo_loads_once_when_empty(app):
         assert {m.role for m in communities.members(community)} == {"facilitator", "member", "guest", "observer"}
         assert service.authenticate("sophie.gagnon@exemple.ca", DEMO_PASSWORD) is not None
         db.session.rollback()
+
+
+def test_demo_resources_are_searchable_in_french(app):
+    from hub import search
+    from hub.accounts import service
+    from hub.extensions import db
+
+    assert app.test_cli_runner().invoke(args=["hub", "demo"]).exit_code == 0
+    with app.app_context():
+        sophie = service.find_by_email("sophie.gagnon@exemple.ca")
+        found = search.search(sophie, "cooperative parc")
+        assert [hit.title for hit in found.hits] == ["Confier l'entretien d'un parc à une coopérative de solidarité"]
+        outsider = service.register("dehors@exemple.ca", "un mot de passe long", "Dehors")
+        db.session.commit()
+        assert search.search(outsider, "cooperative parc").total == 0
+    check = app.test_cli_runner().invoke(args=["hub", "search", "check"])
+    assert check.exit_code == 0, check.output
