@@ -51,3 +51,14 @@ def max_len(n):
 def choices(pairs):
     """(value, label) pairs as the options of a select or radio field."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def show_service_error(form, error):
+    """Put a service's refusal next to the field it is about, or in a flash message."""
+    from flask import flash
+
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error.message)]
+    else:
+        flash(str(error.message), "error")

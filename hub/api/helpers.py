@@ -69,8 +69,13 @@ def validated(form_class, data, strings=(), booleans=(), **kwargs):
         raise ApiError(422, _("Some fields are not valid."), code="invalid", fields=errors)
     form = form_class(formdata=values, meta={"csrf": False}, **kwargs)
     if not form.validate():
-        raise ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(m) for m in v] for k, v in form.errors.items()})
+        raise form_errors(form)
     return form
+
+
+def form_errors(form):
+    """A 422 naming each invalid field of a validated form."""
+    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(m) for m in v] for k, v in form.errors.items()})
 
 
 def service_error(error: ServiceError):

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from .. import access
 from ..accounts.forms import ConfirmForm
 from ..exceptions import ServiceError
+from ..forms import show_service_error
 from ..extensions import db
 from . import service
 from .forms import CommunityForm, InvitationForm, JoinRequestForm, RoleForm
@@ -19,13 +20,6 @@ def community_or_404(slug):
         abort(404)
     return community
 
-
-def _form_error(form, error):
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error.message)]
-    else:
-        flash(str(error.message), "error")
 
 
 @bp.route("/communities")
@@ -44,7 +38,7 @@ def create():
         try:
             community = service.create(current_user, form.name.data, form.mission.data, form.values.data, form.visibility.data, form.slug.data or None)
         except ServiceError as error:
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(_("The community “%(name)s” is created. Invite your peers!", name=community.name), "success")
@@ -81,7 +75,7 @@ def settings(slug):
             service.update(community, form.name.data, form.mission.data, form.values.data, form.visibility.data, form.slug.data or None)
         except ServiceError as error:
             db.session.rollback()
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(_("The settings are saved."), "success")
@@ -208,7 +202,7 @@ def invitations(slug):
             invitation, raw, url = service.invite(community, current_user, form.email.data, form.role.data, form.message.data, guest_until)
         except ServiceError as error:
             db.session.rollback()
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(_("The invitation is sent to %(email)s.", email=invitation.email), "success")

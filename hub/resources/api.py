@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from ..api import bp
-from ..api.helpers import ApiError, json_body, service_error, validated
+from ..api.helpers import ApiError, form_errors, json_body, service_error, validated
 from ..api.serializers import iso, user_json
 from ..api.views import _community, _require
 from ..exceptions import ServiceError
@@ -64,10 +64,6 @@ def _resource(resource_id, action):
     return resource
 
 
-def _form_errors(form):
-    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(m) for m in v] for k, v in form.errors.items()})
-
-
 @bp.route("/communities/<slug>/resources", methods=["POST"])
 def create_resource(slug):
     community = _community(slug)
@@ -78,7 +74,7 @@ def create_resource(slug):
     names = _theme_names(formdata.pop("themes", None))
     form = ResourceForm(formdata=CombinedMultiDict([request.files, formdata]), meta={"csrf": False})
     if not form.validate():
-        raise _form_errors(form)
+        raise form_errors(form)
     upload = request.files.get("file")
     try:
         themes = service.themes_by_names(community, names or [])

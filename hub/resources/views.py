@@ -6,6 +6,7 @@ from .. import access
 from ..accounts.forms import ConfirmForm
 from ..communities.views import community_or_404
 from ..exceptions import ServiceError
+from ..forms import show_service_error
 from ..extensions import db
 from . import service
 from .forms import ResourceForm, ThemeForm, VersionForm, language_labels, type_labels
@@ -25,13 +26,6 @@ def resource_or_404(resource_id, action="resource.read"):
 def _metadata(form):
     return {name: getattr(form, name).data for name in service.METADATA_FIELDS}
 
-
-def _form_error(form, error):
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error.message)]
-    else:
-        flash(str(error.message), "error")
 
 
 def _upload(form):
@@ -77,7 +71,7 @@ def create(slug):
             )
         except ServiceError as error:
             db.session.rollback()
-            _form_error(form, error)
+            show_service_error(form, error)
             return render_template("resources/edit.html", form=form, community=community, resource=None), error.status if error.status in (413, 415) else 422
         db.session.commit()
         version = resource.current_version
@@ -120,7 +114,7 @@ def edit(resource_id):
             service.update(resource, _metadata(form), service.themes_by_ids(community, form.themes.data), url=form.url.data if not resource.versions else None)
         except ServiceError as error:
             db.session.rollback()
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(_("The resource is saved."), "success")
@@ -189,7 +183,7 @@ def themes(slug):
             service.add_theme(community, form.name.data)
         except ServiceError as error:
             db.session.rollback()
-            _form_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(_("The theme “%(name)s” is added.", name=form.name.data), "success")
