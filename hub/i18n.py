@@ -1,6 +1,6 @@
 """Languages and time zones: French (fr_CA) first, English complete."""
 from flask import current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
 from .extensions import babel
@@ -37,13 +37,22 @@ def select_timezone():
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
+def format_moment(value, fmt="medium"):
+    """A date and time in the viewer's zone and language; "medium" leaves the seconds out."""
+    if not value:
+        return ""
+    if fmt == "medium":
+        return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+    return format_datetime(value, fmt)
+
+
 def html_lang():
     return str(get_locale()).replace("_", "-")
 
 
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -36,11 +36,16 @@
       if (e.lengthComputable && bar) { bar.value = Math.round((e.loaded / e.total) * 100); }
     });
     xhr.addEventListener("load", function () {
+      // Show the answer as the browser would have: the page the form redirected to (loading it
+      // again would lose its one-time confirmation message), the form with its errors, or an
+      // error page.
       if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
-        window.location.assign(xhr.responseURL);
-        return;
+        if (!window.history || !window.history.replaceState) {
+          window.location.assign(xhr.responseURL);
+          return;
+        }
+        window.history.replaceState(null, "", xhr.responseURL);
       }
-      // An error page or the form with its errors: show it as the browser would have.
       document.open();
       document.write(xhr.responseText);
       document.close();
