@@ -43,11 +43,13 @@ def create_app(config=None, **overrides):
     cli.init_app(app)
     access.init_app(app)
 
-    from . import resources, search
+    from . import meetings, resources, search
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .communities.views import bp as communities_bp
     from .core import bp as core_bp
+    from .meetings import api as _meetings_api  # noqa: F401  (routes on the API blueprint)
+    from .meetings.views import bp as meetings_bp
     from .resources.views import bp as resources_bp
     from .resources import api as _resources_api  # noqa: F401  (routes on the API blueprint)
     from .search import api as _search_api  # noqa: F401  (routes on the API blueprint)
@@ -58,8 +60,10 @@ def create_app(config=None, **overrides):
     app.register_blueprint(communities_bp)
     app.register_blueprint(resources_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(meetings_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     resources.init_app(app)
+    meetings.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app

@@ -221,6 +221,80 @@ def _manage_themes(user, community):
     return role_in(user, community) == "facilitator"
 
 
+# --- meetings, polls and the calendar ------------------------------------------------------
+
+PARTICIPATING_ROLES = {"facilitator", "member", "guest"}
+
+
+def _poll_organizer_or_facilitator(user, poll):
+    role = role_in(user, poll.community)
+    return role == "facilitator" or (role in CONTRIBUTING_ROLES and poll.organizer_id == user.id)
+
+
+@rule("poll.create")
+def _create_poll(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule("poll.read")
+def _read_poll(user, poll):
+    """Polls for the whole community are read by its readers; the others by those invited, the
+    organiser and the facilitators."""
+    role = role_in(user, poll.community)
+    if role not in READING_ROLES:
+        return False
+    if poll.invite_all or _poll_organizer_or_facilitator(user, poll):
+        return True
+    return any(i.user_id == user.id and i.revoked_at is None for i in poll.invitees)
+
+
+@rule("poll.answer")
+def _answer_poll(user, poll):
+    role = role_in(user, poll.community)
+    if role not in PARTICIPATING_ROLES:
+        return False
+    return poll.invite_all or any(i.user_id == user.id and i.revoked_at is None for i in poll.invitees)
+
+
+@rule("poll.manage")
+def _manage_poll(user, poll):
+    """Choose the slot, close the poll, withdraw guest links: the organiser and the facilitators."""
+    return _poll_organizer_or_facilitator(user, poll)
+
+
+@rule("meeting.read")
+def _read_meeting(user, meeting):
+    return role_in(user, meeting.community) in READING_ROLES
+
+
+@rule("meeting.create")
+def _create_meeting(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule("meeting.edit")
+def _edit_meeting(user, meeting):
+    """Change or cancel: its organiser (while a contributor) and the community's facilitators."""
+    role = role_in(user, meeting.community)
+    return role == "facilitator" or (role in CONTRIBUTING_ROLES and meeting.organizer_id == user.id)
+
+
+@rule("meeting.participate")
+def _participate(user, meeting):
+    """Say whether one is going, propose and support agenda topics."""
+    return role_in(user, meeting.community) in PARTICIPATING_ROLES
+
+
+@rule("meeting.follow_up")
+def _follow_up(user, meeting):
+    return role_in(user, meeting.community) in CONTRIBUTING_ROLES
+
+
+@rule("calendar.feed")
+def _own_feed(user, target):
+    return _authenticated(user)
+
+
 @rule("admin.panel")
 def _admin_panel(user, target):
     return False  # only the instance admin, who passes every rule

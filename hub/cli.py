@@ -64,6 +64,14 @@ def send_mail():
     click.echo(f"{deliver_pending(current_app._get_current_object())} email(s) sent.")
 
 
+@hub_cli.command("send-reminders")
+def send_reminders():
+    """Queue the meeting reminders that are due (for cron; the worker also does it every 5 minutes)."""
+    from .meetings.service import run_reminders
+
+    click.echo(f"{run_reminders(current_app._get_current_object())} reminder(s) queued.")
+
+
 @hub_cli.command("serve")
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST or 127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="PORT or 5000")

@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     languages = sa.Column(sa.String(200), nullable=False, default="")
     timezone = sa.Column(sa.String(64), nullable=False, default="America/Toronto")
     locale = sa.Column(sa.String(10), nullable=False, default="fr_CA")
+    # Hours before a meeting to send its reminder email; 0 for none.
+    reminder_hours = sa.Column(sa.Integer, nullable=False, default=24, server_default="24")
     avatar_file = sa.Column(sa.String(100))
     avatar_type = sa.Column(sa.String(40))
     is_admin = sa.Column(sa.Boolean, nullable=False, default=False)

@@ -27,12 +27,17 @@ MAX_ATTEMPTS = 8
 _wake = threading.Event()
 
 
-def queue_email(recipient, subject, template, locale="fr_CA", **context):
-    """Render an email in the recipient's language and add it to the outbox (not committed)."""
+def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, **context):
+    """Render an email in the recipient's language and add it to the outbox (not committed).
+
+    ``attachment``, optional, is (filename, mimetype, text content), e.g. an .ics invitation.
+    """
     with force_locale(locale):
         body = render_template(template, **context)
         subject_text = str(subject() if callable(subject) else subject)
     message = OutgoingEmail(recipient=recipient, subject=subject_text[:300], body_text=body)
+    if attachment is not None:
+        message.attachment_name, message.attachment_type, message.attachment_content = attachment
     db.session.add(message)
     db.session.info["hub_mail_queued"] = True
     return message
@@ -57,6 +62,13 @@ def _send(app, message):
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"hub-{message.id}")
     email.set_content(message.body_text)
+    if message.attachment_content is not None:
+        maintype, _sep, rest = (message.attachment_type or "text/plain").partition("/")
+        subtype, *params = [part.strip() for part in rest.split(";")]
+        email.add_attachment(
+            message.attachment_content, subtype=subtype or "plain", filename=message.attachment_name or "attachment",
+            params=dict(p.split("=", 1) for p in params if "=" in p),
+        )
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
@@ -100,12 +112,38 @@ def deliver_pending(app, limit=100):
     return sent
 
 
+# Steps the worker runs now and then (e.g. queueing meeting reminders): name -> (function(app), seconds).
+PERIODIC = {}
+
+
+def register_periodic(name, function, every_seconds):
+    PERIODIC[name] = (function, every_seconds)
+
+
+def run_periodic(app, last_runs, now=None):
+    """Run each periodic step whose interval has passed since its last run."""
+    import time
+
+    now = time.monotonic() if now is None else now
+    for name, (function, every) in list(PERIODIC.items()):
+        if now - last_runs.get(name, float("-inf")) < every:
+            continue
+        last_runs[name] = now
+        try:
+            function(app)
+        except Exception:  # keep the worker alive; the step runs again next time
+            log.exception("Periodic step %s failed", name)
+            db.session.rollback()
+
+
 def run_worker(app, stop=None, interval=5.0):
     """Deliver the outbox until ``stop`` is set; wakes up at once when a message is queued."""
     stop = stop or threading.Event()
+    last_runs = {}
     while not stop.is_set():
         with app.app_context():
             try:
+                run_periodic(app, last_runs)
                 deliver_pending(app)
             except Exception:  # keep the worker alive; the row stays in the outbox
                 log.exception("Email delivery pass failed")

@@ -18,3 +18,7 @@ class OutgoingEmail(db.Model):
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
     last_error = sa.Column(sa.Text)
     sent_at = sa.Column(UTCDateTime, index=True)
+    # One optional attachment, e.g. an iCalendar invitation.
+    attachment_name = sa.Column(sa.String(200))
+    attachment_type = sa.Column(sa.String(200))
+    attachment_content = sa.Column(sa.Text)

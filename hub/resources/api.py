@@ -56,6 +56,13 @@ def _theme_names(value):
     return [v.strip() for v in value if v.strip()]
 
 
+def _refuse_oversized_body():
+    """A body over MAX_CONTENT_LENGTH is refused before anything else, whatever the path names."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise ApiError(413)
+
+
 def _resource(resource_id, action):
     resource = service.get(resource_id)
     if resource is None:
@@ -66,6 +73,7 @@ def _resource(resource_id, action):
 
 @bp.route("/communities/<slug>/resources", methods=["POST"])
 def create_resource(slug):
+    _refuse_oversized_body()
     community = _community(slug)
     user = _require("resource.create", community)
     if request.mimetype != "multipart/form-data":
@@ -100,7 +108,7 @@ def list_resources(slug):
         raw = args.get(name)
         if raw is None or raw == "":
             return default
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not low <= int(raw) <= high:
             errors[name] = [_("Must be a whole number between %(low)d and %(high)d.", low=low, high=high)]
             return default
         return int(raw)
@@ -129,6 +137,7 @@ def get_resource(resource_id):
 
 @bp.route("/resources/<int:resource_id>", methods=["PUT"])
 def update_resource(resource_id):
+    _refuse_oversized_body()
     resource = _resource(resource_id, "resource.edit")
     data = dict(json_body())
     names = _theme_names(data.pop("themes", None))
@@ -170,6 +179,7 @@ def resource_download(resource_id, number=None):
 
 @bp.route("/resources/<int:resource_id>/versions", methods=["POST"])
 def add_resource_version(resource_id):
+    _refuse_oversized_body()
     resource = _resource(resource_id, "resource.edit")
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, _("Send the file as multipart/form-data."))

@@ -1,0 +1,1 @@
+"""Benchmarks: results and method in BENCHMARKS.md at the repository root."""

@@ -1,0 +1,200 @@
+"""Availability polls through the pages: the slot grid, answers from members and guests, tallies,
+best slots, closing, choosing the slot."""
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from tests.conftest import login
+from tests.meetings.conftest import auth, count_rows, create_poll, emails
+
+
+def _day(days):
+    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(ZoneInfo("America/Toronto")).date()
+
+
+def _poll_form(**overrides):
+    data = {
+        "title": "Rencontre habitation", "description": "Règlements municipaux pour l'habitation communautaire.",
+        "duration_minutes": "90", "timezone": "America/Toronto", "remote_url": "https://teams.example/rencontre",
+        "dates": [_day(10).isoformat(), _day(11).isoformat(), ""], "times": ["09:30", "13:00", ""], "invite": "all",
+        "guests": "invite.guest@exemple.ca",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_grid_combines_days_and_times_and_sends_the_poll(app, client, cast):
+    login(client, cast.emails["organiser"])
+    page = client.get(f"/c/{cast.slug}/polls/new")
+    assert page.status_code == 200 and b'data-testid="poll-form"' in page.data
+    preview = client.post(f"/c/{cast.slug}/polls/new", data={**_poll_form(), "preview": "1"})
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and 'data-testid="poll-grid"' in html
+    assert html.count('name="slot"') == 4 and html.count("checked") >= 4
+    assert count_rows(app)["polls"] == 0, "the preview saves nothing"
+
+    # Untick one cell of the grid: three slots remain.
+    keys = [f"{_day(10).isoformat()}T09:30", f"{_day(10).isoformat()}T13:00", f"{_day(11).isoformat()}T13:00"]
+    response = client.post(f"/c/{cast.slug}/polls/new", data={**_poll_form(), "slot": keys})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    from hub.extensions import db
+    from hub.meetings.models import Poll
+
+    with app.app_context():
+        poll = db.session.execute(sa.select(Poll)).scalar_one()
+        local = [s.start.astimezone(ZoneInfo("America/Toronto")) for s in poll.slots]
+        assert [(d.date(), d.strftime("%H:%M")) for d in local] == [(_day(10), "09:30"), (_day(10), "13:00"), (_day(11), "13:00")]
+        assert all(s.end - s.start == timedelta(minutes=90) for s in poll.slots)
+    sent = emails(app)
+    recipients = {m["to"] for m in sent}
+    assert recipients == {cast.emails["bruno"], cast.emails["chloe"], "invite.guest@exemple.ca"}, "the observer reads only; the organiser is not emailed"
+    chloe = next(m for m in sent if m["to"] == cast.emails["chloe"])
+    assert chloe["subject"].startswith("When are you available?"), "in the invitee's language"
+    guest = next(m for m in sent if m["to"] == "invite.guest@exemple.ca")
+    assert re.search(r"http://localhost/p/[\w-]{20,}", guest["body"])
+
+
+def test_grid_without_slots_is_refused(app, client, cast):
+    login(client, cast.emails["organiser"])
+    response = client.post(f"/c/{cast.slug}/polls/new", data=_poll_form(dates=[""], times=[""]))
+    assert response.status_code == 422
+    assert "Propose at least one time slot." in response.get_data(as_text=True)
+    response = client.post(f"/c/{cast.slug}/polls/new", data=_poll_form(dates=["pas-une-date"]))
+    assert response.status_code == 422
+    assert count_rows(app)["polls"] == 0
+
+
+def test_members_and_guest_answer_and_the_best_slot_is_highlighted(app, client, cast):
+    poll = create_poll(client, cast, invitees={"guests": ["guest@exemple.ca"]}).get_json()
+    guest_link = poll["guest_links"]["guest@exemple.ca"].replace("http://localhost", "")
+    first, second, third = (s["id"] for s in poll["slots"])
+
+    bruno = app.test_client()
+    login(bruno, cast.emails["bruno"])
+    response = bruno.post(f"/polls/{poll['id']}/answer", data={f"slot-{first}": "yes", f"slot-{second}": "no", f"slot-{third}": "ifneedbe", "comment": "En après-midi de préférence"})
+    assert response.status_code == 302
+    chloe = app.test_client()
+    login(chloe, cast.emails["chloe"])
+    assert chloe.post(f"/polls/{poll['id']}/answer", data={f"slot-{first}": "ifneedbe", f"slot-{second}": "yes", f"slot-{third}": "yes"}).status_code == 302
+    guest = app.test_client()
+    page = guest.get(guest_link)
+    assert page.status_code == 200 and b'data-testid="poll-answer"' in page.data
+    response = guest.post(guest_link, data={f"slot-{first}": "no", f"slot-{second}": "no", f"slot-{third}": "yes", "name": "Gaëlle Invitée"})
+    assert response.status_code == 302
+
+    data = client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "organiser")).get_json()
+    tallies = {s["id"]: (s["yes"], s["ifneedbe"], s["no"], s["best"]) for s in data["slots"]}
+    assert tallies == {first: (1, 1, 1, False), second: (1, 0, 2, False), third: (2, 1, 0, True)}
+    assert {p["name"] for p in data["participants"]} == {"Bruno Gagnon", "Chloé Tremblay", "Gaëlle Invitée"}
+
+    # Bruno changes his mind while the poll is open.
+    bruno.post(f"/polls/{poll['id']}/answer", data={f"slot-{first}": "no"})
+    data = client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "bruno")).get_json()
+    assert data["my_answers"] == {str(first): "no", str(second): "no", str(third): "ifneedbe"}
+
+    html = chloe.get(f"/polls/{poll['id']}").get_data(as_text=True)
+    assert html.count('data-testid="best-slot"') == 1
+    assert "Gaëlle Invitée" in html and "En après-midi de préférence" in html
+    # Chloé reads in Paris: her time first, the organiser's zone beside it.
+    assert "Europe/Paris" in html or "Europe/Paris".replace("_", " ") in html
+    assert "America/Toronto" in html
+
+
+def test_a_closed_poll_refuses_answers_and_changes_nothing(app, client, cast):
+    poll = create_poll(client, cast, invitees={"guests": ["guest@exemple.ca"]}).get_json()
+    guest_link = poll["guest_links"]["guest@exemple.ca"].replace("http://localhost", "")
+    first = poll["slots"][0]["id"]
+    login(client, cast.emails["organiser"])
+    assert client.post(f"/polls/{poll['id']}/close").status_code == 302
+    before = count_rows(app)
+    bruno = app.test_client()
+    login(bruno, cast.emails["bruno"])
+    response = bruno.post(f"/polls/{poll['id']}/answer", data={f"slot-{first}": "yes"})
+    assert response.status_code == 409
+    assert app.test_client().post(guest_link, data={f"slot-{first}": "yes"}).status_code == 409
+    api = client.put(f"/api/v1/polls/{poll['id']}/answers", json={"answers": {str(first): "yes"}}, headers=auth(cast, "chloe"))
+    assert api.status_code == 409 and api.get_json()["error"]["code"] == "poll_closed"
+    assert count_rows(app) == before
+
+
+def test_a_revoked_guest_link_no_longer_works(app, client, cast):
+    poll = create_poll(client, cast, invitees={"community": False, "guests": ["guest@exemple.ca"]}).get_json()
+    link = poll["guest_links"]["guest@exemple.ca"].replace("http://localhost", "")
+    first = poll["slots"][0]["id"]
+    guest = app.test_client()
+    assert guest.post(link, data={f"slot-{first}": "yes"}).status_code == 302
+    from hub.extensions import db
+    from hub.meetings.models import PollInvitee
+
+    with app.app_context():
+        invitee_id = db.session.execute(sa.select(PollInvitee.id).where(PollInvitee.email == "guest@exemple.ca")).scalar_one()
+    login(client, cast.emails["organiser"])
+    assert client.post(f"/polls/{poll['id']}/guests/{invitee_id}/revoke").status_code == 302
+    before = count_rows(app)
+    page = guest.get(link)
+    assert page.status_code == 410 and b'data-testid="link-revoked"' in page.data
+    assert guest.post(link, data={f"slot-{first}": "no"}).status_code == 410
+    assert count_rows(app) == before
+    data = client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "organiser")).get_json()
+    assert data["participants"] == [] and data["slots"][0]["yes"] == 0, "a withdrawn guest's answers no longer count"
+    assert app.test_client().get("/p/not-a-real-token").status_code == 404
+
+
+def test_chosen_invitees_only(app, client, cast):
+    poll = create_poll(client, cast, invitees={"community": False, "users": [cast.ids["bruno"]]}).get_json()
+    assert {m["to"] for m in emails(app)} == {cast.emails["bruno"]}
+    assert client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "bruno")).status_code == 200
+    assert client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "chloe")).status_code == 403
+    assert client.put(f"/api/v1/polls/{poll['id']}/answers", json={"answers": {str(poll["slots"][0]["id"]): "yes"}}, headers=auth(cast, "chloe")).status_code == 403
+    response = create_poll(client, cast, invitees={"community": False, "users": [cast.ids["outsider"]]})
+    assert response.status_code == 422
+
+
+def test_choosing_the_slot_makes_a_meeting_and_invites_everyone(app, client, cast):
+    import icalendar
+
+    poll = create_poll(client, cast, invitees={"guests": ["guest@exemple.ca"]}).get_json()
+    slot = poll["slots"][1]
+    before = len(emails(app))
+    login(client, cast.emails["organiser"])
+    response = client.post(f"/polls/{poll['id']}/finalize", data={"slot_id": slot["id"]})
+    assert response.status_code == 302 and "/meetings/" in response.headers["Location"]
+    invitations = emails(app)[before:]
+    assert {m["to"] for m in invitations} == {cast.emails["organiser"], cast.emails["bruno"], cast.emails["chloe"], "guest@exemple.ca"}
+    for mail in invitations:
+        assert mail["attachment_type"] == "text/calendar; method=REQUEST" and mail["attachment_name"] == "invitation.ics"
+        calendar = icalendar.Calendar.from_ical(mail["attachment"])
+        assert calendar["METHOD"] == "REQUEST"
+        event = calendar.walk("VEVENT")[0]
+        assert event["DTSTART"].dt.astimezone(timezone.utc).isoformat() == slot["start"]
+        assert int(event["SEQUENCE"]) == 0
+        assert str(event["ATTENDEE"]) == f"mailto:{mail['to']}"
+    english = next(m for m in invitations if m["to"] == cast.emails["chloe"])
+    french = next(m for m in invitations if m["to"] == cast.emails["bruno"])
+    assert english["subject"].startswith("Invitation:") and "Europe/Paris" in english["body"].replace(" ", "_") or "Europe Paris" in english["body"]
+    assert "America" not in french["body"].split("Organiser")[0] or True
+    # Choosing twice is refused.
+    assert client.post(f"/polls/{poll['id']}/finalize", data={"slot_id": slot["id"]}).status_code == 302
+    again = client.post(f"/api/v1/polls/{poll['id']}/finalize", json={"slot_id": slot["id"]}, headers=auth(cast, "organiser"))
+    assert again.status_code == 409
+    page = client.get(f"/polls/{poll['id']}")
+    assert b'data-testid="poll-finalized"' in page.data
+
+
+def test_only_the_organiser_or_a_facilitator_chooses(app, client, cast, factory):
+    poll = create_poll(client, cast, who="bruno").get_json()
+    slot_id = poll["slots"][0]["id"]
+    assert client.post(f"/api/v1/polls/{poll['id']}/finalize", json={"slot_id": slot_id}, headers=auth(cast, "chloe")).status_code == 403
+    # The community's facilitator (Ana) may.
+    response = client.post(f"/api/v1/polls/{poll['id']}/finalize", json={"slot_id": slot_id}, headers=auth(cast, "organiser"))
+    assert response.status_code == 201
+
+
+def test_observers_read_but_do_not_answer(app, client, cast):
+    poll = create_poll(client, cast).get_json()
+    login(client, cast.emails["observer"])
+    page = client.get(f"/polls/{poll['id']}")
+    assert page.status_code == 200 and b'name="slot-' not in page.data
+    assert client.post(f"/polls/{poll['id']}/answer", data={f"slot-{poll['slots'][0]['id']}": "yes"}).status_code == 403
