@@ -250,10 +250,13 @@ def _read_poll(user, poll):
 
 @rule("poll.answer")
 def _answer_poll(user, poll):
+    """Contributors answer the polls sent to the whole community; guests only those they were invited to."""
     role = role_in(user, poll.community)
     if role not in PARTICIPATING_ROLES:
         return False
-    return poll.invite_all or any(i.user_id == user.id and i.revoked_at is None for i in poll.invitees)
+    if poll.invite_all and role in CONTRIBUTING_ROLES:
+        return True
+    return any(i.user_id == user.id and i.revoked_at is None for i in poll.invitees)
 
 
 @rule("poll.manage")
@@ -281,8 +284,11 @@ def _edit_meeting(user, meeting):
 
 @rule("meeting.participate")
 def _participate(user, meeting):
-    """Say whether one is going, propose and support agenda topics."""
-    return role_in(user, meeting.community) in PARTICIPATING_ROLES
+    """Say whether one is going, propose and support agenda topics: contributors, and guests invited to it."""
+    role = role_in(user, meeting.community)
+    if role in CONTRIBUTING_ROLES:
+        return True
+    return role == "guest" and any(a.user_id == user.id and a.invited for a in meeting.attendees)
 
 
 @rule("meeting.follow_up")

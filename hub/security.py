@@ -86,7 +86,8 @@ def _malformed(raw):
 def reject_malformed_input():
     """Answer 400 to what no browser or client sends on purpose: NUL characters (PostgreSQL cannot
     store them) and query strings or form bodies that are not UTF-8 (Werkzeug would otherwise
-    quietly keep U+FFFD replacement characters); 415 to JSON sent to a page. Runs before the CSRF
+    quietly keep U+FFFD replacement characters); 413 to a body over the limit, whatever the path
+    names; 415 to JSON sent to a page. Runs before the CSRF
     check, while the raw body is still there to read."""
     from .errors import render_error
 
@@ -96,6 +97,9 @@ def reject_malformed_input():
     if any(isinstance(v, int) and not -(2 ** 31) <= v < 2 ** 31 for v in view_args):
         return render_error(404)  # no row has such an id; PostgreSQL's integer and SQLite refuse to compare it
     if request.method in BODY_METHODS:
+        limit = request.max_content_length
+        if limit is not None and (request.content_length or 0) > limit:
+            return render_error(413)  # before anything reads the body or looks up what the path names
         if request.is_json and request.endpoint is not None and request.blueprint != "api":
             # Pages take forms. Flask-WTF would read a JSON body as form data, with numbers, lists
             # and objects where its fields expect strings.

@@ -27,7 +27,12 @@ MANAGE_POST = (404, 404, 403, 403, 403, OK_REDIRECT, OK_REDIRECT)
 ACCOUNT_POST = (LOGIN, 422, 422, 422, 422, 422, 422)
 MANAGE_INVALID_POST = (404, 404, 403, 403, 403, 422, 422)
 # Run last: they change the visitor's own membership or session.
-LAST = ["api.delete_resource", "resources.delete", "communities.leave", "communities.invitation", "accounts.logout"]
+LAST = ["meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
+        "meetings.revoke_feed", "api.delete_resource", "resources.delete", "communities.leave", "communities.invitation", "accounts.logout"]
+# Meetings: the member organises the poll and the meeting; the guest was invited to neither.
+CONTRIBUTOR_GET = (404, 404, 403, 403, 200, 200, 200)
+CONTRIBUTOR_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
+CONTRIBUTOR_INVALID = (404, 404, 403, 403, 422, 422, 422)
 RESOURCE_EDIT = (404, 404, 403, 403, 200, 200, 200)  # the member is the resource's author
 RESOURCE_EDIT_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
 
@@ -105,6 +110,44 @@ EXPECTED = {
     ("GET", "api.community_members"): (404, 404, 200, 403, 200, 200, 200),
     ("POST", "api.invite"): (404, 404, 403, 403, 403, 422, 422),
     ("POST", "api.accept_invitation"): (401, 404, 404, 404, 404, 404, 404),
+    ("GET", "meetings.new_poll"): CONTRIBUTOR_GET,
+    ("POST", "meetings.new_poll"): CONTRIBUTOR_INVALID,
+    ("GET", "meetings.poll"): READER,
+    ("POST", "meetings.answer"): CONTRIBUTOR_INVALID,  # the guest was not invited to this poll
+    ("GET", "meetings.guest_poll"): EVERYONE_200,  # the guest's link is the only key
+    ("POST", "meetings.guest_poll"): (422,) * 7,
+    ("POST", "meetings.finalize"): CONTRIBUTOR_POST,  # no slot chosen: the poll page says so
+    ("POST", "meetings.close_poll"): CONTRIBUTOR_POST,
+    ("POST", "meetings.revoke_guest"): CONTRIBUTOR_POST,
+    ("GET", "meetings.new_entry"): CONTRIBUTOR_GET,
+    ("POST", "meetings.new_entry"): CONTRIBUTOR_INVALID,
+    ("GET", "meetings.show"): READER,
+    ("GET", "meetings.download"): READER,
+    ("GET", "meetings.edit"): CONTRIBUTOR_GET,
+    ("POST", "meetings.edit"): CONTRIBUTOR_INVALID,
+    ("POST", "meetings.cancel"): CONTRIBUTOR_POST,
+    ("GET", "meetings.edit_occurrence"): CONTRIBUTOR_GET,
+    ("POST", "meetings.edit_occurrence"): CONTRIBUTOR_INVALID,
+    ("POST", "meetings.cancel_occurrence"): CONTRIBUTOR_POST,
+    ("POST", "meetings.attendance"): CONTRIBUTOR_POST,
+    ("POST", "meetings.propose_topic"): CONTRIBUTOR_POST,  # the guest was not invited to this meeting
+    ("POST", "meetings.support"): CONTRIBUTOR_POST,
+    ("POST", "meetings.add_follow_up"): CONTRIBUTOR_POST,  # an empty form: the meeting page says what is missing
+    ("POST", "meetings.follow_up_done"): CONTRIBUTOR_POST,
+    ("GET", "meetings.calendar"): READER,
+    ("GET", "meetings.feed"): EVERYONE_200,  # the token in the address is the only key
+    ("GET", "meetings.account_calendar"): ACCOUNT,
+    ("POST", "meetings.account_calendar"): (LOGIN,) + (OK_REDIRECT,) * 6,
+    ("POST", "meetings.regenerate_feed"): (LOGIN,) + (OK_REDIRECT,) * 6,
+    ("POST", "meetings.revoke_feed"): (LOGIN,) + (OK_REDIRECT,) * 6,
+    ("POST", "api.create_poll"): CONTRIBUTOR_INVALID,
+    ("GET", "api.get_poll"): READER,
+    ("PUT", "api.answer_poll"): CONTRIBUTOR_INVALID,
+    ("POST", "api.finalize_poll"): CONTRIBUTOR_INVALID,
+    ("GET", "api.get_meeting"): READER,
+    ("GET", "api.meeting_ics"): READER,
+    ("GET", "api.community_calendar"): READER,
+    ("GET", "api.calendar_feed"): (401, 200, 200, 200, 200, 200, 200),
 }
 
 
@@ -168,8 +211,42 @@ def world(app, factory):
         db.session.commit()
         args.update(resource_id=documents[0].id, number=1, theme_id=theme.id)
         api_deletion = documents[1].id
+        args.update(_meetings_world(app, community, member))
     tokens = {role: factory.token(email) for role, email in emails.items()}
     return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept, "api_deletion": api_deletion}
+
+
+def _meetings_world(app, community, member):
+    """A poll for the whole community with one guest link, and a weekly meeting with an agenda
+    topic and a follow-up, both organised by the member."""
+    from zoneinfo import ZoneInfo
+
+    from hub.extensions import db
+    from hub.meetings import service as meetings
+    from hub.timeutil import utcnow
+
+    start = (utcnow() + timedelta(days=7)).astimezone(ZoneInfo("America/Toronto")).replace(hour=10, minute=0, second=0, microsecond=0)
+    with app.test_request_context():
+        poll, links = meetings.create_poll(
+            community, member, title="Sondage", duration_minutes=60, tz_name="America/Toronto",
+            slots=[(start, start + timedelta(hours=1)), (start + timedelta(days=1), start + timedelta(days=1, hours=1))],
+            guest_emails=["guest.poll@exemple.ca"],
+        )
+        meeting = meetings.create_meeting(
+            community, member, title="Rencontre mensuelle", start=start, end=start + timedelta(hours=1),
+            tz_name="America/Toronto", rrule="FREQ=WEEKLY",
+        )
+        item = meetings.propose_topic(meeting, member, "Habitation communautaire")
+        follow_up = meetings.add_follow_up(meeting, member, "Envoyer le règlement")
+        db.session.commit()
+        guest_invitee = next(i for i in poll.invitees if i.email)
+        feed = meetings.feed_for(member)
+        db.session.commit()
+        return {
+            "poll_id": poll.id, "invitee_id": guest_invitee.id, "meeting_id": meeting.id, "item_id": item.id,
+            "follow_up_id": follow_up.id, "key": start.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ"),
+            "guest_poll_token": links["guest.poll@exemple.ca"], "feed_token": meetings.feed_url(feed).rsplit("/", 1)[1][:-4],
+        }
 
 
 def _url(app, endpoint, rule, args, world):
@@ -186,6 +263,10 @@ def _url(app, endpoint, rule, args, world):
         values["token"] = world["accept_token"]
     if endpoint == "api.accept_invitation":
         values["token"] = "unknown-token"
+    if endpoint == "meetings.guest_poll":
+        values["token"] = args["guest_poll_token"]
+    if endpoint == "meetings.feed":
+        values["token"] = args["feed_token"]
     with app.test_request_context():
         from flask import url_for
 

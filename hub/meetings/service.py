@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_date as babel_date
+from babel.dates import format_time as babel_time
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -33,6 +34,8 @@ MAX_GUESTS = 50
 MIN_DURATION, MAX_DURATION = 5, 24 * 60
 MAX_HORIZON = timedelta(days=2 * 365)
 PARTICIPATING_ROLES = {"facilitator", "member", "guest"}
+# "The whole community" means its contributors; guests take part only where invited by name.
+WHOLE_COMMUNITY_ROLES = {"facilitator", "member"}
 CALENDAR_MAX_DAYS = 400
 
 
@@ -49,10 +52,16 @@ def local(moment, tz_name):
     return moment.astimezone(ZoneInfo(tz_name))
 
 
-def format_moment(moment, tz_name, locale, fmt="full"):
+def moment_text(moment, tz_name, locale):
+    """The locale's full date and short time in a zone: "dimanche 6 décembre 2026, 16 h 00"."""
+    zone_info = ZoneInfo(tz_name)
+    day = babel_date(moment.astimezone(zone_info).date(), "full", locale=locale)
+    return f"{day}, {babel_time(moment, 'short', tzinfo=zone_info, locale=locale)}"
+
+
+def format_moment(moment, tz_name, locale):
     """A time as the recipient reads it: their zone, their language, the zone's name beside it."""
-    text = babel_datetime(moment, "EEEE d MMMM y, HH:mm" if fmt == "full" else "medium", tzinfo=ZoneInfo(tz_name), locale=_babel_locale(locale))
-    return f"{text} ({tz_name.replace('_', ' ')})"
+    return f"{moment_text(moment, tz_name, _babel_locale(locale))} ({tz_name.replace('_', ' ')})"
 
 
 def _babel_locale(locale):
@@ -180,7 +189,8 @@ def create_poll(community, organizer, *, title, duration_minutes, tz_name, slots
         db.session.add(guest)
         links[email] = raw
     db.session.flush()
-    recipients = [u for u in (members.values() if invite_all else chosen) if u.id != organizer.id]
+    everyone = community_members(community, WHOLE_COMMUNITY_ROLES) if invite_all else []
+    recipients = [u for u in ({u.id: u for u in everyone + chosen}).values() if u.id != organizer.id]
     for user in recipients:
         _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer)
     for email, raw in links.items():
@@ -202,7 +212,7 @@ def is_invited(poll, user):
         return False
     if any(i.user_id == user.id and i.revoked_at is None for i in poll.invitees):
         return True
-    return poll.invite_all and access.role_in(user, poll.community) in PARTICIPATING_ROLES
+    return poll.invite_all and access.role_in(user, poll.community) in WHOLE_COMMUNITY_ROLES
 
 
 def invitee_for(poll, user, create=True):
@@ -351,7 +361,7 @@ def recipients(meeting):
     the members and guests invited by name. Not those who said they are not going."""
     found = {}
     if meeting.invite_all:
-        for user in community_members(meeting.community):
+        for user in community_members(meeting.community, WHOLE_COMMUNITY_ROLES):
             found[user.email] = Recipient(user.email, user.display_name, user.locale, user.timezone, user)
     for attendee in meeting.attendees:
         if not attendee.invited:

@@ -156,6 +156,11 @@ def poll(poll_id):
     return render_template("meetings/poll.html", **_poll_context(poll, invitee, AnswerForm(obj=invitee)))
 
 
+def _comment_from(form):
+    """The comment when the form sends one (an empty box clears it); None keeps the one saved."""
+    return (form.comment.data or "") if "comment" in request.form else None
+
+
 def _answers_from_form(poll):
     return {slot.id: request.form.get(f"slot-{slot.id}") for slot in poll.slots if request.form.get(f"slot-{slot.id}") is not None}
 
@@ -167,7 +172,7 @@ def answer(poll_id):
     if not form.validate_on_submit():
         return render_template("meetings/poll.html", **_poll_context(poll, service.invitee_for(poll, current_user, create=False), form)), 422
     try:
-        service.answer(poll, service.invitee_for(poll, current_user), _answers_from_form(poll), form.comment.data or "")
+        service.answer(poll, service.invitee_for(poll, current_user), _answers_from_form(poll), _comment_from(form))
     except ServiceError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -199,7 +204,7 @@ def guest_poll(token):
         if not form.validate_on_submit():
             return render_template("meetings/poll.html", **_poll_context(poll, invitee, form, token)), 422
         try:
-            service.answer(poll, invitee, _answers_from_form(poll), form.comment.data or "")
+            service.answer(poll, invitee, _answers_from_form(poll), _comment_from(form))
             if form.name.data:
                 invitee.name = form.name.data
         except ServiceError as error:
@@ -649,7 +654,7 @@ def in_zone(moment, tz_name, fmt="medium"):
     if fmt == "day":
         return format_datetime(moment, "EEEE d MMMM", tzinfo=zone, locale=get_locale())
     if fmt == "full":
-        return format_datetime(moment, "EEEE d MMMM y, HH:mm", tzinfo=zone, locale=get_locale())
+        return service.moment_text(moment, tz_name, get_locale())
     return format_datetime(moment, "medium", tzinfo=zone, locale=get_locale())
 
 
