@@ -53,12 +53,15 @@ def choices(pairs):
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
-def show_service_error(form, error):
-    """Put a service's refusal next to the field it is about, or in a flash message."""
+def show_service_error(form, error, aliases=None):
+    """Put a service's refusal next to the field it is about (``aliases`` maps the service's field
+    names to the form's), or in a flash message; either way the form then has errors (a 422)."""
     from flask import flash
 
-    field = getattr(form, error.field, None) if error.field else None
+    name = (aliases or {}).get(error.field, error.field)
+    field = getattr(form, name, None) if name else None
     if field is not None:
         field.errors = list(field.errors) + [str(error.message)]
     else:
         flash(str(error.message), "error")
+        form.form_errors.append(str(error.message))

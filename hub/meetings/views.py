@@ -116,14 +116,7 @@ def new_poll(slug):
                 )
             except ServiceError as error:
                 db.session.rollback()
-                if error.field in ("slots", "invitees"):
-                    form.slot.errors = list(form.slot.errors) + [str(error.message)]
-                elif error.field == "deadline":
-                    form.deadline_date.errors = list(form.deadline_date.errors) + [str(error.message)]
-                elif error.field == "guests":
-                    form.guests.errors = list(form.guests.errors) + [str(error.message)]
-                else:
-                    show_service_error(form, error)
+                show_service_error(form, error, {"slots": "slot", "invitees": "slot", "deadline": "deadline_date"})
             else:
                 db.session.commit()
                 flash(_("The poll is sent. Answers will appear here as they arrive."), "success")
@@ -266,6 +259,10 @@ def revoke_guest(poll_id, invitee_id):
 # --- meetings and events ------------------------------------------------------------------
 
 
+# The services speak of start and end; the forms ask for a date and times.
+TIME_FIELDS = {"start": "start_date", "end": "end_time"}
+
+
 def _times_from(form, tz_name):
     zone = ZoneInfo(tz_name)
     start = datetime.combine(form.start_date.data, form.start_time.data.replace(tzinfo=None), tzinfo=zone)
@@ -305,7 +302,7 @@ def new_entry(slug):
             )
         except ServiceError as error:
             db.session.rollback()
-            show_service_error(form, error)
+            show_service_error(form, error, TIME_FIELDS)
         else:
             db.session.commit()
             flash(_("“%(title)s” is on the calendar.", title=meeting.title), "success")
@@ -380,7 +377,7 @@ def edit(meeting_id):
             )
         except ServiceError as error:
             db.session.rollback()
-            show_service_error(form, error)
+            show_service_error(form, error, TIME_FIELDS)
         else:
             db.session.commit()
             flash(_("The changes are saved and sent to everyone invited."), "success")
@@ -435,7 +432,7 @@ def edit_occurrence(meeting_id, key):
                                     location=form.location.data if form.location.data != meeting.location else None)
         except ServiceError as error:
             db.session.rollback()
-            show_service_error(form, error)
+            show_service_error(form, error, TIME_FIELDS)
         else:
             db.session.commit()
             flash(_("This occurrence is changed; the others stay as they are."), "success")
