@@ -43,7 +43,9 @@ def demo(if_empty):
     if if_empty and db.session.execute(sa.select(sa.func.count(User.id))).scalar_one():
         click.echo("The database already has accounts: no demo loaded.")
         return
-    community = load_demo()
+    # Links in what the demo writes (meeting pages, guest links) are built for the public address.
+    with current_app.test_request_context("/", base_url=current_app.config.get("BASE_URL") or None):
+        community = load_demo()
     click.echo(f"Demo community loaded: /c/{community.slug} (passwords in the README).")
 
 

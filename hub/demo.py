@@ -108,6 +108,85 @@ def _load_resources(community, author):
         resources.create(community, author, data, [themes[n] for n in item["themes"]], url=item.get("url"))
 
 
+def _first_tuesday_after(today):
+    from datetime import timedelta
+
+    day = today.replace(day=1)
+    while True:
+        first = day + timedelta(days=(1 - day.weekday()) % 7)  # Tuesday is weekday 1
+        if first > today:
+            return first
+        day = (day + timedelta(days=32)).replace(day=1)
+
+
+def _load_meetings(community, users):
+    """A monthly meeting with an open agenda, a poll in progress and an event of interest.
+    The invitations they would send are not queued: nobody is waiting for demo emails."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from .meetings import service as meetings
+    from .meetings.models import Meeting
+    from .notifications.models import OutgoingEmail
+    from .timeutil import utcnow
+
+    if db.session.execute(db.select(Meeting.id).filter_by(community_id=community.id).limit(1)).first():
+        return
+    zone = ZoneInfo("America/Toronto")
+    last_email = db.session.execute(db.select(db.func.max(OutgoingEmail.id))).scalar() or 0
+    today = utcnow().astimezone(zone).date()
+    sophie, marc = users["sophie.gagnon@exemple.ca"], users["marc.tremblay@exemple.ca"]
+
+    first_tuesday = datetime.combine(_first_tuesday_after(today), time(9, 30), tzinfo=zone)
+    monthly = meetings.create_meeting(
+        community, sophie, title="Rencontre mensuelle de la communauté de pratique",
+        description="Tour de table des villes, puis les sujets proposés par les membres. Pas d'ordre du jour fixe : "
+                    "proposez vos sujets ci-dessous.",
+        start=first_tuesday.astimezone(ZoneInfo("UTC")), end=(first_tuesday + timedelta(hours=1, minutes=30)).astimezone(ZoneInfo("UTC")),
+        tz_name="America/Toronto", remote_url="https://teams.exemple.ca/cp-es-municipale",
+        rrule="FREQ=MONTHLY;BYDAY=1TU",
+    )
+    topics = [
+        (users["julie.roy@exemple.ca"], "Bilan de la halte-chaleur de Lévis", "Ce qui a fonctionné avec les organismes en itinérance cet hiver."),
+        (users["karim.benali@exemple.ca"], "Ressourceries et collecte des encombrants", "Entente avec une entreprise d'économie sociale à Laval."),
+        (users["francois.bergeron@exemple.ca"], "Clauses sociales dans les appels d'offres", ""),
+    ]
+    for author, title, details in topics:
+        meetings.propose_topic(monthly, author, title, details)
+    clauses = monthly.agenda_items[-1]
+    for supporter in (sophie, marc, users["isabelle.cote@exemple.ca"]):
+        meetings.toggle_support(clauses, supporter)
+
+    candidates = []
+    for offset in (8, 9, 10):
+        day = today + timedelta(days=offset)
+        for hour in (10, 14):
+            start = datetime.combine(day, time(hour), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+            candidates.append((start, start + timedelta(hours=1)))
+    poll, _links = meetings.create_poll(
+        community, marc, title="Atelier : règlements municipaux et projets d'habitation en économie sociale",
+        description="Un atelier d'une heure pour comparer nos règlements de zonage et nos programmes d'aide.",
+        duration_minutes=60, tz_name="America/Toronto", slots=candidates, remote_url="https://zoom.exemple.ca/j/4815",
+    )
+    answers = {
+        "julie.roy@exemple.ca": ["yes", "no", "ifneedbe", "yes", "no", "no"],
+        "karim.benali@exemple.ca": ["yes", "yes", "no", "ifneedbe", "yes", "no"],
+        "isabelle.cote@exemple.ca": ["ifneedbe", "yes", "yes", "no", "yes", "no"],
+    }
+    for email, values in answers.items():
+        invitee = meetings.invitee_for(poll, users[email])
+        meetings.answer(poll, invitee, {slot.id: value for slot, value in zip(poll.slots, values)})
+
+    forum_day = datetime.combine(today + timedelta(days=24), time(8, 30), tzinfo=zone)
+    meetings.create_meeting(
+        community, users["isabelle.cote@exemple.ca"], kind="event", title="Forum régional de l'économie sociale de l'Estrie",
+        description="Conférences et ateliers sur l'économie sociale en milieu municipal; inscription gratuite.",
+        start=forum_day.astimezone(ZoneInfo("UTC")), end=(forum_day + timedelta(hours=8)).astimezone(ZoneInfo("UTC")),
+        tz_name="America/Toronto", location="Centre de foires de Sherbrooke",
+    )
+    db.session.execute(db.delete(OutgoingEmail).where(OutgoingEmail.id > last_email))
+
+
 def load_demo():
     users = {}
     for email, name, organization, title, expertise, _role in PEOPLE:
@@ -135,5 +214,7 @@ def load_demo():
     if communities.membership_of(showcase, users["sophie.gagnon@exemple.ca"]) is None:
         db.session.add(Membership(community=showcase, user=users["sophie.gagnon@exemple.ca"], role="member"))
     _load_resources(community, founder)
+    db.session.flush()
+    _load_meetings(community, users)
     db.session.commit()
     return community

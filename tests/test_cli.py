@@ -47,3 +47,25 @@ def test_demo_resources_are_searchable_in_french(app):
         assert search.search(outsider, "cooperative parc").total == 0
     check = app.test_cli_runner().invoke(args=["hub", "search", "check"])
     assert check.exit_code == 0, check.output
+
+
+def test_demo_has_a_monthly_meeting_a_poll_in_progress_and_an_event(app):
+    from tests.conftest import login
+
+    result = app.test_cli_runner().invoke(args=["hub", "demo"])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    login(client, "julie.roy@exemple.ca", "demo-hub-2026")
+    home = client.get("/c/es-municipale").get_data(as_text=True)
+    assert "Rencontre mensuelle de la communauté de pratique" in home
+    listing = client.get("/c/es-municipale/calendar?view=list").get_data(as_text=True)
+    assert "Forum régional de l&#39;économie sociale de l&#39;Estrie" in listing
+    from hub.extensions import db
+    from hub.meetings.models import Poll
+    from hub.notifications.models import OutgoingEmail
+
+    with app.app_context():
+        poll = db.session.execute(sa.select(Poll)).scalar_one()
+        assert db.session.execute(sa.select(sa.func.count(OutgoingEmail.id))).scalar() == 0, "no demo email is sent"
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert page.count('data-testid="poll-slot"') == 6 and 'data-testid="best-slot"' in page
