@@ -1,0 +1,11 @@
+"""Shared notes: private first, shared when useful, with history and live co-editing."""
+
+
+def init_app(app):
+    """Declare notes to the search, and start persisting live documents."""
+    from .. import search
+    from . import live
+    from .service import all_ids, load, to_document
+
+    search.register("note", to_document, load, all_ids=all_ids)
+    live.init_app(app)
