@@ -27,6 +27,7 @@ def create_app(config=None, **overrides):
     from . import access, cli, errors, i18n, security
     from .notifications import models as _notification_models  # noqa: F401
     from .notes import models as _note_models  # noqa: F401
+    from .discussions import models as _discussion_models  # noqa: F401
     from .extensions import db, migrate, login_manager, csrf, limiter, socketio
 
     db.init_app(app)

@@ -22,3 +22,46 @@ class OutgoingEmail(db.Model):
     attachment_name = sa.Column(sa.String(200))
     attachment_type = sa.Column(sa.String(200))
     attachment_content = sa.Column(sa.Text)
+
+
+EMAIL_CHOICES = ("immediate", "daily", "weekly", "never")
+LEVEL_CHOICES = ("watching", "normal", "muted")
+
+
+class Notification(db.Model):
+    """Something a person should know about, shown in their notification centre and, depending on
+    their preferences, emailed at once or in a digest."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    community_id = sa.Column(sa.Integer, sa.ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    actor_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    event = sa.Column(sa.String(40), nullable=False)  # "mention", "reply", "new_post", "new_thread"
+    object_kind = sa.Column(sa.String(20), nullable=False)
+    object_id = sa.Column(sa.Integer, nullable=False)
+    title = sa.Column(sa.String(300), nullable=False)
+    excerpt = sa.Column(sa.String(500), nullable=False, default="")
+    url = sa.Column(sa.String(500), nullable=False)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    read_at = sa.Column(UTCDateTime)
+    emailed_at = sa.Column(UTCDateTime)  # sent at once or in a digest (or skipped: "never")
+
+    actor = db.relationship("User", foreign_keys=[actor_id])
+    community = db.relationship("Community")
+
+
+class NotificationPreference(db.Model):
+    """Per person and community: what to be told about, and how often by email."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (sa.UniqueConstraint("user_id", "community_id", name="uq_notification_preferences_user_community"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    community_id = sa.Column(sa.Integer, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
+    level = sa.Column(sa.String(10), nullable=False, default="normal")
+    email = sa.Column(sa.String(10), nullable=False, default="immediate")
+    last_digest_at = sa.Column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Discussions: categories, threads, posts, reactions, subscriptions; live through Socket.IO rooms."""
