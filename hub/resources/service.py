@@ -75,8 +75,8 @@ def _store_file(resource, file_storage, user):
         sha, size, path = storage.save_stream(folder, file_storage.stream, max_bytes)
     except storage.TooLarge:
         raise ServiceError(_l("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_MB"]), field="file", status=413, code="too_large") from None
-    if size == 0:
-        raise ServiceError(_l("The file is empty."), field="file")
+    except storage.Empty:
+        raise ServiceError(_l("The file is empty."), field="file") from None
     filename = _clean_filename(file_storage.filename)
     kind = sniff_file(path, filename)
     if kind is None:

@@ -11,12 +11,16 @@ class TooLarge(Exception):
     pass
 
 
+class Empty(Exception):
+    pass
+
+
 def blob_path(folder, sha256):
     return Path(folder) / sha256[:2] / sha256
 
 
 def save_stream(folder, stream, max_bytes):
-    """Copy a stream into the store; return (sha256, size, path). Nothing is kept when it is too large."""
+    """Copy a stream into the store; return (sha256, size, path). Nothing is kept when it is too large or empty."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -33,6 +37,8 @@ def save_stream(folder, stream, max_bytes):
                     raise TooLarge()
                 digest.update(chunk)
                 tmp.write(chunk)
+        if size == 0:
+            raise Empty()
         sha = digest.hexdigest()
         path = blob_path(folder, sha)
         path.parent.mkdir(parents=True, exist_ok=True)

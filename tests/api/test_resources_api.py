@@ -222,11 +222,16 @@ def test_create_refuses_a_file_and_a_link_together_and_an_empty_file(client, wor
     assert count_resources(app) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="resources.service._store_file refuses an empty file but keeps its (empty) blob")
 def test_an_empty_file_leaves_no_blob(client, world, app):
     status, _body = create(client, world, content=b"", filename="vide.txt")
     assert status == 422
     assert stored_files(app) == []
+
+
+def test_an_empty_version_leaves_no_blob(client, world, app, docx_resource):
+    status, body = add_version(client, world.member.token, docx_resource["id"], content=b"", filename="vide.txt")
+    assert status == 422 and "file" in body["error"]["fields"]
+    assert len(stored_files(app)) == 1
 
 
 def test_create_refused_to_observers_outsiders_and_anonymous(client, world, app):

@@ -145,6 +145,14 @@ def test_only_author_and_facilitators_edit_and_delete(community, app):
     assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []  # no orphan file left
 
 
+def test_empty_file_on_the_page_is_refused_and_leaves_nothing(community, app):
+    from pathlib import Path
+
+    response = upload(community["clients"]["member"], community["slug"], content=b"", filename="vide.txt")
+    assert response.status_code == 422
+    assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
+
+
 def test_browse_facets_count_and_filter(community):
     member = community["clients"]["member"]
     facilitator = community["clients"]["facilitator"]
