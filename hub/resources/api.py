@@ -140,12 +140,20 @@ def update_resource(resource_id):
     _refuse_oversized_body()
     resource = _resource(resource_id, "resource.edit")
     data = dict(json_body())
+    themes_sent = "themes" in data
     names = _theme_names(data.pop("themes", None))
+    if themes_sent and names is None:
+        names = []  # null removes the themes, like []
     if "year" in data:
         year = data["year"]
         if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
             raise ApiError(422, _("Some fields are not valid."), code="invalid", fields={"year": [_("Must be a whole number between %(low)d and %(high)d.", low=1900, high=2100)]})
         data["year"] = "" if year is None else str(year)
+    # A field left out keeps its value; null removes it, like an emptied field of the edit page
+    # (and is refused, like an empty one, for the title, type and language).
+    for name in STRING_FIELDS:
+        if name in data and data[name] is None:
+            data[name] = ""
     form = validated(ResourceForm, data, strings=(*STRING_FIELDS, "year"), obj=resource)
     values = {name: getattr(form, name).data for name in service.METADATA_FIELDS if name in data}
     try:

@@ -115,13 +115,20 @@ def blob_path(version):
 
 
 def _apply_metadata(resource, data):
-    if data.get("type") is not None and data["type"] not in TYPES:
+    """Set the fields named in ``data``; a field left out keeps its value, and None removes an optional
+    field's value (no year, an empty municipality…). Title, type and language cannot be removed."""
+    if "title" in data and not data["title"]:
+        raise ServiceError(_l("Give the resource a title."), field="title")
+    if "type" in data and data["type"] not in TYPES:
         raise ServiceError(_l("Choose a type from the list."), field="type")
-    if data.get("language") is not None and data["language"] not in LANGUAGES:
+    if "language" in data and data["language"] not in LANGUAGES:
         raise ServiceError(_l("Choose a language from the list."), field="language")
     for name in METADATA_FIELDS:
-        if name in data and data[name] is not None:
-            setattr(resource, name, data[name])
+        if name in data:
+            value = data[name]
+            if value is None and name != "year":
+                value = ""  # the text columns say "none" with an empty string
+            setattr(resource, name, value)
     resource.summary_html = render(resource.summary)
     resource.updated_at = utcnow()
 

@@ -381,10 +381,40 @@ def test_update_changes_only_what_is_sent(client, world, app, docx_resource):
     assert get(client, world.observer.token, rid)[1] == body
 
 
-@pytest.mark.xfail(strict=True, reason="resources.service._apply_metadata skips None values, so a year cannot be removed")
 def test_update_removes_the_year_with_null(client, world, docx_resource):
     status, body = put(client, world.member.token, docx_resource["id"], json={"year": None})
     assert status == 200 and body["year"] is None
+
+
+def test_update_removes_optional_fields_with_null_and_keeps_those_left_out(client, world, app, docx_resource):
+    rid = docx_resource["id"]
+    add_themes(app, world, "Habitation")
+    assert put(client, world.member.token, rid, json={"themes": ["Habitation"], "story_lessons": "Consulter tôt."})[0] == 200
+    status, body = put(client, world.member.token, rid, json={
+        "municipality": None, "licence": None, "source_organization": None, "summary": None, "tags": None,
+        "story_lessons": None, "themes": None, "url": None,
+    })
+    assert status == 200, body
+    assert body["municipality"] is None and body["licence"] is None and body["source_organization"] is None
+    assert body["summary"] == "" and body["summary_html"] == "" and body["tags"] == [] and body["themes"] == []
+    assert body["story"]["lessons"] == "" and body["url"] is None
+    assert body["title"] == "Politique d'approvisionnement responsable" and body["type"] == "policy"
+    assert body["language"] == "fr" and body["year"] == 2022 and len(body["versions"]) == 1
+
+
+@pytest.mark.parametrize("field", ["title", "type", "language"])
+def test_update_refuses_null_for_a_required_field(client, world, docx_resource, field):
+    rid = docx_resource["id"]
+    before = get(client, world.member.token, rid)[1]
+    status, body = put(client, world.member.token, rid, json={field: None})
+    assert status == 422 and field in body["error"]["fields"], body
+    assert get(client, world.member.token, rid)[1] == before
+
+
+def test_update_removes_a_link_with_null(client, world):
+    _status, body = create(client, world, url="https://exemple.ca/ancien", title="Lien", type="case_study", story_context="Contexte.")
+    status, body = put(client, world.member.token, body["id"], json={"url": None})
+    assert status == 200 and body["url"] is None and body["story"]["context"] == "Contexte."
 
 
 def test_update_a_link(client, world):

@@ -145,6 +145,20 @@ def test_only_author_and_facilitators_edit_and_delete(community, app):
     assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []  # no orphan file left
 
 
+def test_edit_page_removes_a_year_left_blank_and_keeps_fields_it_does_not_send(community):
+    member = community["clients"]["member"]
+    rid = resource_id(upload(member, community["slug"], content=make_docx("Texte"), licence="CC BY 4.0"))
+    form = {"title": "Titre revu", "type": "policy", "language": "fr", "year": "", "municipality": ""}
+    assert member.post(f"/resources/{rid}/edit", data=form).status_code == 302
+    from hub.extensions import db
+    from hub.resources.models import Resource
+
+    with member.application.app_context():
+        resource = db.session.get(Resource, rid)
+        assert resource.year is None and resource.municipality == "" and resource.title == "Titre revu"
+        assert resource.licence == "CC BY 4.0"  # not in the form sent: kept
+
+
 def test_empty_file_on_the_page_is_refused_and_leaves_nothing(community, app):
     from pathlib import Path
 
