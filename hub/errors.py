@@ -19,6 +19,7 @@ CODES = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    416: "range_not_satisfiable",
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
@@ -35,6 +36,7 @@ def messages():
         409: _("This conflicts with the current state. Please reload and try again."),
         413: _("What you sent is too large. The limit is %(mb)s MB.", mb=_max_mb()),
         415: _("This type of content is not accepted here."),
+        416: _("The requested part of the file is beyond its end. Download the whole file again."),
         422: _("Some of what you entered is not valid."),
         429: _("Too many attempts. Please wait a moment and try again."),
         500: _("Something went wrong on our side. Nothing you entered was saved; please try again."),
@@ -51,6 +53,7 @@ def titles():
         409: _("Conflict"),
         413: _("Too large"),
         415: _("Unsupported content"),
+        416: _("Part of the file not available"),
         422: _("Invalid input"),
         429: _("Too many attempts"),
         500: _("Server error"),
@@ -99,6 +102,9 @@ def handle_http_exception(error):
     if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response = _as_response(response)
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    if error.code == 416 and getattr(error, "length", None) is not None:
+        response = _as_response(response)
+        response.headers["Content-Range"] = f"{getattr(error, 'units', 'bytes')} */{error.length}"
     if error.code == 429:
         response = _as_response(response)
         retry = getattr(error, "retry_after", None)

@@ -585,10 +585,12 @@ def test_every_operation_refuses_a_bad_token(client, world, docx_resource):
     assert get(client, world.member.token, rid)[1]["title"] == "Politique d'approvisionnement responsable"
 
 
-@pytest.mark.xfail(strict=True, reason="hub.errors has no code or message for 416: the JSON error says code 'error' with an empty message")
 def test_an_unsatisfiable_range_explains_itself(client, world, docx_resource):
     status, body = download(client, world.member.token, docx_resource["id"], headers={"Range": "bytes=99999999-"})
     assert status == 416 and body["error"]["message"]
+    assert body["error"]["code"] == "range_not_satisfiable"
+    response = client.get(f"{API}/resources/{docx_resource['id']}/download", headers={"Range": "bytes=99999999-", **bearer(world.member.token)})
+    assert response.headers["Content-Range"] == f"bytes */{len(docx_resource['content'])}"
 
 
 @pytest.mark.config(MAX_UPLOAD_MB=1, MAX_CONTENT_LENGTH=1 * MB)

@@ -167,6 +167,19 @@ def test_empty_file_on_the_page_is_refused_and_leaves_nothing(community, app):
     assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
 
 
+def test_an_unsatisfiable_range_gets_a_localized_page(community):
+    member = community["clients"]["member"]
+    content = make_docx("Texte")
+    rid = resource_id(upload(member, community["slug"], content=content))
+    partial = member.get(f"/resources/{rid}/download", headers={"Range": "bytes=0-9"})
+    assert partial.status_code == 206 and partial.data == content[:10]
+    response = member.get(f"/resources/{rid}/download", headers={"Range": "bytes=99999999-"})
+    assert response.status_code == 416 and response.headers["Content-Range"] == f"bytes */{len(content)}"
+    page = response.get_data(as_text=True)
+    assert 'data-testid="error-page"' in page and "(416)" in page
+    assert "Erreur du serveur" not in page and "Server error" not in page
+
+
 def test_browse_facets_count_and_filter(community):
     member = community["clients"]["member"]
     facilitator = community["clients"]["facilitator"]
