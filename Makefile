@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Emailed links and the Socket.IO origin check use HUB_BASE_URL; unless it is set, `make run` uses
+# the address it serves (127.0.0.1 when listening on every interface).
+HUB_BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 export FLASK_APP := wsgi
 
 .PHONY: run test venv dev-deps translations extract-messages update-messages migrate demo assets clean
@@ -41,7 +44,7 @@ demo: migrate
 	$(BIN)/flask hub demo --if-empty
 
 run: translations demo
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask hub serve
+	HOST=$(HOST) PORT=$(PORT) HUB_BASE_URL=$(HUB_BASE_URL) $(BIN)/flask hub serve
 
 test: dev-deps translations
 	$(BIN)/python -m pytest
