@@ -237,6 +237,9 @@ def meeting_ics(meeting_id):
     return ics_response(ics.document([meeting]), f"meeting-{meeting.id}.ics")
 
 
+CALENDAR_YEARS = (1970, 2100)  # as the month pages: far enough, and clear of datetime's limits
+
+
 def _moment_arg(name, tz_name, default):
     raw = request.args.get(name)
     if raw is None or raw == "":
@@ -244,10 +247,15 @@ def _moment_arg(name, tz_name, default):
     try:
         if len(raw) == 10:
             day = datetime.strptime(raw, "%Y-%m-%d").date()
-            return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
-        return service.parse_iso(raw, tz_name, field=name)
-    except (ValueError, ServiceError):
+            moment = datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+        else:
+            moment = service.parse_iso(raw, tz_name, field=name)
+    except (ValueError, OverflowError, ServiceError):
         raise _invalid({name: _("A date (2025-03-04) or a date and time in ISO 8601.")}) from None
+    low, high = CALENDAR_YEARS
+    if not low <= moment.year <= high:
+        raise _invalid({name: _("Choose a date between %(low)d and %(high)d.", low=low, high=high)})
+    return moment
 
 
 @bp.route("/communities/<slug>/calendar", methods=["GET"])

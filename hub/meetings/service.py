@@ -101,7 +101,10 @@ def parse_iso(value, tz_name, field="slots"):
         raise ServiceError(_l("Give each time as an ISO 8601 date and time, e.g. 2025-03-04T14:00."), field=field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(tz_name))
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+    try:
+        return moment.astimezone(timezone.utc).replace(microsecond=0)
+    except OverflowError:  # 9999-12-31T23:00 read in a zone west of UTC
+        raise ServiceError(_l("Give each time as an ISO 8601 date and time, e.g. 2025-03-04T14:00."), field=field) from None
 
 
 def check_slots(slots, duration_minutes=None):
@@ -547,7 +550,9 @@ def community_meetings(community_ids, include_cancelled=True):
 
 def calendar(community, start, end):
     """Occurrences of the community's meetings and events overlapping [start, end), by start."""
-    if end <= start or end - start > timedelta(days=CALENDAR_MAX_DAYS):
+    if end <= start:
+        raise ServiceError(_l("The end must come after the start."), field="to")
+    if end - start > timedelta(days=CALENDAR_MAX_DAYS):
         raise ServiceError(_l("Ask for at most %(days)d days at a time.", days=CALENDAR_MAX_DAYS), field="to")
     found = []
     for meeting in community_meetings([community.id], include_cancelled=False):
