@@ -2,12 +2,14 @@
 and calendar feeds. One VEVENT per meeting with its stable UID and SEQUENCE; a recurring
 meeting carries its RRULE, EXDATEs for cancelled occurrences, and one more VEVENT with a
 RECURRENCE-ID for each changed occurrence."""
-from datetime import timezone
+import calendar as month_calendar
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from icalendar import Calendar, Event, vCalAddress, vRecur, vText
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vRecur, vText
 
 from ..timeutil import utcnow
 
@@ -106,6 +108,134 @@ def meeting_events(meeting, method=None, recipient=None):
     return events
 
 
+# --- time zones -------------------------------------------------------------------------------
+# Every TZID used gets its VTIMEZONE, written as Google Agenda and Outlook write theirs: one
+# STANDARD and one DAYLIGHT observance repeating yearly (RRULE with BYDAY). Outlook ignores the
+# RDATE lists icalendar's add_missing_timezones() produces, and then shows every summer
+# occurrence of a recurring meeting an hour off. A zone whose changes follow no fixed yearly
+# rule over the years checked gets the explicit dates instead.
+
+RULE_YEARS = 25  # the yearly rule must give the zone's own changes this many years ahead
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _offset_changes(zone, year):
+    """Each change of UTC offset in the year: (local wall time it happens at, in the old offset;
+    old offset; new offset; abbreviation after; daylight saving after)."""
+    def offset(moment):
+        return moment.astimezone(zone).utcoffset()
+
+    found = []
+    day = datetime(year, 1, 1, tzinfo=timezone.utc)
+    end = datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+    while day < end:
+        following = day + timedelta(days=1)
+        if offset(day) != offset(following):
+            moment = day
+            for step in (timedelta(hours=1), timedelta(minutes=1)):
+                while moment + step <= following and offset(moment + step) == offset(moment):
+                    moment += step
+            after = (moment + timedelta(minutes=1)).astimezone(zone)
+            before = offset(moment)
+            found.append(((after.astimezone(timezone.utc) + before).replace(tzinfo=None), before, after.utcoffset(),
+                          after.tzname(), bool(after.dst())))
+        day = following
+    return found
+
+
+def _rule_day(year, month, byday):
+    nth, weekday = int(byday[:-2]), WEEKDAY_CODES.index(byday[-2:])
+    if nth > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    last = date(year, month, month_calendar.monthrange(year, month)[1])
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _byday_candidates(onset):
+    code = WEEKDAY_CODES[onset.weekday()]
+    nth = (onset.day - 1) // 7 + 1
+    is_last = onset.day + 7 > month_calendar.monthrange(onset.year, onset.month)[1]
+    return ([f"-1{code}"] if is_last else []) + ([f"{nth}{code}"] if nth <= 4 else [])
+
+
+def _yearly_rules(zone, year):
+    """[(change, BYDAY)] when each of the year's changes repeats yearly on the same weekday rule
+    for RULE_YEARS years, else None."""
+    changes = _offset_changes(zone, year)
+    later = [_offset_changes(zone, y) for y in range(year + 1, year + RULE_YEARS)]
+    rules = []
+    for index, change in enumerate(changes):
+        onset = change[0]
+        for byday in _byday_candidates(onset):
+            expected = [
+                (datetime.combine(_rule_day(y, onset.month, byday), onset.time()),) + change[1:3] for y in range(year + 1, year + RULE_YEARS)
+            ]
+            if all(len(found) == len(changes) and found[index][:3] == want for found, want in zip(later, expected)):
+                rules.append((change, byday))
+                break
+        else:
+            return None
+    if not changes and any(later):
+        return None
+    return rules
+
+
+def _observance(change, byday=None):
+    onset, before, after, name, daylight = change
+    observance = TimezoneDaylight() if daylight else TimezoneStandard()
+    observance.add("tzname", name)
+    observance.add("dtstart", onset)
+    observance.add("tzoffsetfrom", before)
+    observance.add("tzoffsetto", after)
+    if byday:
+        observance.add("rrule", {"FREQ": "YEARLY", "BYMONTH": onset.month, "BYDAY": byday})
+    return observance
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_ical(tz_name, first_year):
+    zone = ZoneInfo(tz_name)
+    rules = _yearly_rules(zone, first_year)
+    if rules is None:
+        vtimezone = Timezone.from_tzinfo(zone, tz_name, first_date=date(first_year, 1, 1), last_date=date(first_year + RULE_YEARS, 1, 1))
+    else:
+        vtimezone = Timezone()
+        vtimezone.add("tzid", tz_name)
+        vtimezone.add("x-lic-location", tz_name)
+        if rules:
+            for change, byday in rules:
+                vtimezone.add_component(_observance(change, byday))
+        else:
+            moment = datetime(first_year, 1, 1, tzinfo=zone)
+            offset = moment.utcoffset()
+            vtimezone.add_component(_observance((datetime(first_year, 1, 1), offset, offset, moment.tzname(), False)))
+    return vtimezone.to_ical()
+
+
+def vtimezone(tz_name, first_year):
+    """The VTIMEZONE of a zone, valid from the start of ``first_year``."""
+    return Timezone.from_ical(_vtimezone_ical(tz_name, first_year))
+
+
+def _add_timezones(calendar):
+    """A VTIMEZONE, before the events, for each zone the events name."""
+    first_years = {}
+    for event in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+            value = event.get(name)
+            tzid = value.params.get("TZID") if value is not None else None
+            if tzid:
+                first_years[tzid] = min(first_years.get(tzid, 9999), value.dt.year)
+    known = {str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")}
+    for position, tzid in enumerate(sorted(set(first_years) - known)):
+        try:
+            ZoneInfo(tzid)
+        except (ValueError, KeyError, OSError):
+            continue
+        calendar.subcomponents.insert(position, vtimezone(tzid, max(first_years[tzid], 1971)))
+
+
 def _calendar(method=None, name=None):
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -124,7 +254,7 @@ def invitation(meeting, method="REQUEST", recipient=None):
     calendar = _calendar(method)
     for event in meeting_events(meeting, method, recipient):
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    _add_timezones(calendar)
     return calendar.to_ical().decode("utf-8")
 
 
@@ -134,7 +264,7 @@ def document(meetings, name=None):
     for meeting in meetings:
         for event in meeting_events(meeting):
             calendar.add_component(event)
-    calendar.add_missing_timezones()
+    _add_timezones(calendar)
     return calendar.to_ical().decode("utf-8")
 
 
