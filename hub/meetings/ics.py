@@ -198,7 +198,9 @@ def _vtimezone_ical(tz_name, first_year):
     zone = ZoneInfo(tz_name)
     rules = _yearly_rules(zone, first_year)
     if rules is None:
-        vtimezone = Timezone.from_tzinfo(zone, tz_name, first_date=date(first_year, 1, 1), last_date=date(first_year + RULE_YEARS, 1, 1))
+        # Explicit dates, from the first event to well past today (series may run on).
+        last_year = max(first_year, utcnow().year) + RULE_YEARS
+        vtimezone = Timezone.from_tzinfo(zone, tz_name, first_date=date(first_year, 1, 1), last_date=date(last_year, 1, 1))
     else:
         vtimezone = Timezone()
         vtimezone.add("tzid", tz_name)
