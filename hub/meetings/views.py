@@ -64,7 +64,13 @@ def grid_from(form, tz_name):
     dates.sort()
     times.sort()
     keys = [f"{d.isoformat()}T{t.strftime('%H:%M')}" for d in dates for t in times]
-    chosen = [k for k in form.slot.data if k in keys] if form.slot.data else keys
+    ticked = set(form.slot.data or ())
+    shown = set((request.form.get("grid") or "").split())
+    if shown:
+        # The grid was shown: its unticked cells are left out; cells of days or times added since are in.
+        chosen = [k for k in keys if k in ticked or k not in shown]
+    else:
+        chosen = [k for k in keys if k in ticked] if ticked else keys
     return dates, times, chosen, errors
 
 

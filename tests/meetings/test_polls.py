@@ -60,7 +60,7 @@ def test_grid_without_slots_is_refused(app, client, cast):
     login(client, cast.emails["organiser"])
     response = client.post(f"/c/{cast.slug}/polls/new", data=_poll_form(dates=[""], times=[""]))
     assert response.status_code == 422
-    assert "Propose at least one time slot." in response.get_data(as_text=True)
+    assert "Proposez au moins une plage horaire." in response.get_data(as_text=True)
     response = client.post(f"/c/{cast.slug}/polls/new", data=_poll_form(dates=["pas-une-date"]))
     assert response.status_code == 422
     assert count_rows(app)["polls"] == 0
@@ -198,3 +198,23 @@ def test_observers_read_but_do_not_answer(app, client, cast):
     page = client.get(f"/polls/{poll['id']}")
     assert page.status_code == 200 and b'name="slot-' not in page.data
     assert client.post(f"/polls/{poll['id']}/answer", data={f"slot-{poll['slots'][0]['id']}": "yes"}).status_code == 403
+
+
+def test_unticking_every_cell_of_the_grid_proposes_nothing(app, client, cast):
+    login(client, cast.emails["chloe"])
+    form = _poll_form()
+    shown = " ".join(f"{d}T{t}" for d in form["dates"][:2] for t in form["times"][:2])
+    response = client.post(f"/c/{cast.slug}/polls/new", data={**form, "grid": shown})
+    assert response.status_code == 422 and "Propose at least one time slot." in response.get_data(as_text=True)
+    assert count_rows(app)["polls"] == 0
+    # A day added after the grid was shown comes in ticked; the shown cells keep their ticks.
+    third = _day(12).isoformat()
+    data = {**form, "dates": [form["dates"][0], form["dates"][1], third], "grid": shown, "slot": [f"{form['dates'][0]}T09:30"]}
+    assert client.post(f"/c/{cast.slug}/polls/new", data=data).status_code == 302
+    from hub.extensions import db
+    from hub.meetings.models import Poll
+
+    with app.app_context():
+        poll = db.session.execute(sa.select(Poll)).scalar_one()
+        keys = [s.start.astimezone(ZoneInfo("America/Toronto")).strftime("%Y-%m-%dT%H:%M") for s in poll.slots]
+    assert keys == [f"{form['dates'][0]}T09:30", f"{third}T09:30", f"{third}T13:00"]
