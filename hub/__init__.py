@@ -38,7 +38,7 @@ def create_app(config=None, **overrides):
     # Handlers must be declared before the first init_app so every app instance gets them.
     from . import realtime  # noqa: F401
 
-    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=[app.config["BASE_URL"]] if not app.testing else "*")
+    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=_socket_origin_check(app) if not app.testing else "*")
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -69,3 +69,20 @@ def create_app(config=None, **overrides):
     meetings.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app
+
+def _socket_origin_check(app):
+    """Socket.IO accepts the public address's origin and the page's own (the Host it was asked
+    for, e.g. localhost instead of 127.0.0.1); a page of another site is refused."""
+    from urllib.parse import urlsplit
+
+    def allowed(origin, environ=None):
+        if not origin:
+            return False
+        public = urlsplit(app.config["BASE_URL"])
+        if origin == f"{public.scheme}://{public.netloc}":
+            return True
+        environ = environ or {}
+        host = environ.get("HTTP_HOST", "")
+        return bool(host) and origin == f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+    return allowed

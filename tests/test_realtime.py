@@ -37,3 +37,18 @@ def test_api_token_authenticates_a_socket(app, factory):
     token = factory.token(email)
     assert _socket(app, auth={"token": token}).is_connected()
     assert not _socket(app, auth={"token": "hub_not-a-token"}).is_connected()
+
+
+def test_socket_connections_from_another_site_are_refused(app):
+    """The page's own origin (whatever host name it was opened with) and the public address
+    connect; a page of another site cannot open a socket with the visitor's cookies."""
+    from hub import _socket_origin_check
+
+    allowed = _socket_origin_check(app)
+    own = {"HTTP_HOST": "localhost:5077", "wsgi.url_scheme": "http"}
+    assert allowed("http://localhost:5077", own)
+    assert allowed(app.config["BASE_URL"].rstrip("/"), own)
+    assert not allowed("http://evil.example", own)
+    assert not allowed("https://localhost:5077", own)
+    assert not allowed(None, own)
+    assert not allowed("http://localhost:5077", {})
