@@ -80,6 +80,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
         self.MAX_FORM_MEMORY_SIZE = 1024 * 1024
         self.LOGIN_RATE_LIMIT = _env("HUB_LOGIN_RATE_LIMIT", "10 per minute")
+        # Link previews never request private or loopback addresses unless this is set (tests serve pages on loopback).
+        self.LINK_PREVIEW_ALLOW_PRIVATE = _env_bool("HUB_LINK_PREVIEW_ALLOW_PRIVATE", False)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

@@ -45,13 +45,17 @@ def create_app(config=None, **overrides):
     cli.init_app(app)
     access.init_app(app)
 
-    from . import meetings, resources, search
+    from . import discussions, meetings, notifications, resources, search
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .communities.views import bp as communities_bp
     from .core import bp as core_bp
     from .meetings import api as _meetings_api  # noqa: F401  (routes on the API blueprint)
     from .meetings.views import bp as meetings_bp
+    from .discussions.views import bp as discussions_bp
+    from .discussions import api as _discussions_api  # noqa: F401  (routes on the API blueprint)
+    from .notifications.views import bp as notifications_bp
+    from .notifications import api as _notifications_api  # noqa: F401  (routes on the API blueprint)
     from .resources.views import bp as resources_bp
     from .resources import api as _resources_api  # noqa: F401  (routes on the API blueprint)
     from .search import api as _search_api  # noqa: F401  (routes on the API blueprint)
@@ -63,10 +67,14 @@ def create_app(config=None, **overrides):
     app.register_blueprint(resources_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(discussions_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     resources.init_app(app)
     meetings.init_app(app)
+    discussions.init_app(app)
+    notifications.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app
 

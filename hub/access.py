@@ -306,6 +306,91 @@ def _admin_panel(user, target):
     return False  # only the instance admin, who passes every rule
 
 
+# --- discussions ------------------------------------------------------------------------
+
+
+def _invited_to_thread(user, thread):
+    return _authenticated(user) and any(i.user_id == user.id for i in thread.invitees)
+
+
+@rule("discussion.read")
+def _read_discussions(user, community):
+    return role_in(user, community) in READING_ROLES
+
+
+@rule("thread.create")
+def _create_thread(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule("thread.read")
+def _read_thread(user, thread):
+    return role_in(user, thread.community) in READING_ROLES
+
+
+@rule("thread.reply")
+def _reply(user, thread):
+    """Contributors, and guests invited to the thread; a locked thread only takes facilitators' posts.
+    Observers read only."""
+    role = role_in(user, thread.community)
+    if role == "facilitator":
+        return True
+    if thread.locked:
+        return False
+    return role in CONTRIBUTING_ROLES or (role == "guest" and _invited_to_thread(user, thread))
+
+
+RULES["post.react"] = lambda user, post: _reply(user, post.thread)
+
+
+@rule("thread.moderate")
+def _moderate(user, thread):
+    """Pin, lock, invite guests, manage tags: the community's facilitators."""
+    return role_in(user, thread.community) == "facilitator"
+
+
+@rule("thread.invite")
+def _invite_to_thread(user, thread):
+    role = role_in(user, thread.community)
+    return role == "facilitator" or (role in CONTRIBUTING_ROLES and thread.author_id == user.id)
+
+
+@rule("thread.mark_answer")
+def _mark_answer(user, thread):
+    role = role_in(user, thread.community)
+    return role == "facilitator" or (role in PARTICIPATING_ROLES and thread.author_id == user.id and _reply(user, thread))
+
+
+@rule("post.edit")
+def _edit_post(user, post):
+    """Its author while still able to post in the thread, and the community's facilitators."""
+    if post.deleted_at is not None:
+        return False
+    role = role_in(user, post.thread.community)
+    return role == "facilitator" or (post.author_id == user.id and _reply(user, post.thread))
+
+
+RULES["post.delete"] = _edit_post
+
+
+@rule("post.share")
+def _share_post(user, post):
+    return post.deleted_at is None and role_in(user, post.thread.community) in READING_ROLES
+
+
+@rule("discussion.categories")
+def _manage_categories(user, community):
+    return role_in(user, community) == "facilitator"
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+@rule("notifications.own")
+def _own_notifications(user, target):
+    return _authenticated(user)
+
+
 def init_app(app):
     @app.context_processor
     def _can():

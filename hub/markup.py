@@ -28,3 +28,77 @@ def render(text):
 def plain(text):
     """The text of some Markdown, for search and previews."""
     return html.unescape(nh3.clean(markdown.markdown(text or ""), tags=set())).strip()
+
+
+# --- mentions, #references and #hashtags ------------------------------------------------------
+
+import re  # noqa: E402
+
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
+MENTION_RE = re.compile(r"(?<![\w@/.\[])@([\w][\w.\-]{0,59}[\w]|[\w])", re.U)
+REFERENCE_RE = re.compile(r"(?<![\w&#/\[])#(resource|meeting|thread|note|post)-(\d{1,9})\b")
+HASHTAG_RE = re.compile(r"(?<![\w&#/\[])#([^\W\d_][\w\-]{0,49})", re.U)
+URL_RE = re.compile(r"(?<![\w(\[<\"'=])https?://[^\s<>()\[\]\"']{3,2000}")
+
+
+def _md_text(text):
+    """Text made safe inside the label of a Markdown link."""
+    return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
+
+
+def expand(text, mention=None, reference=None, hashtag=None, autolink=False):
+    """Rewrite @mentions, #kind-id references and #hashtags of Markdown source as Markdown links,
+    outside code. Each callback gets the match's key and returns (label, url) or None to leave it.
+    Returns the new source and the keys that were turned into links, by kind."""
+    found = {"mentions": [], "references": [], "hashtags": []}
+
+    def outside_code(segment):
+        if autolink:
+            segment = URL_RE.sub(lambda m: f"<{m.group(0).rstrip('.,;:!?')}>{m.group(0)[len(m.group(0).rstrip('.,;:!?')):]}", segment)
+        if mention is not None:
+            def _mention(match):
+                hit = mention(match.group(1))
+                if hit is None:
+                    return match.group(0)
+                found["mentions"].append(match.group(1).lower())
+                return f"[@{_md_text(hit[0])}]({hit[1]})"
+
+            segment = MENTION_RE.sub(_mention, segment)
+        if reference is not None:
+            def _reference(match):
+                hit = reference(match.group(1), int(match.group(2)))
+                if hit is None:
+                    return match.group(0)
+                found["references"].append((match.group(1), int(match.group(2))))
+                return f"[{_md_text(hit[0])}]({hit[1]})"
+
+            segment = REFERENCE_RE.sub(_reference, segment)
+        if hashtag is not None:
+            def _hashtag(match):
+                if REFERENCE_RE.fullmatch(match.group(0)):  # an unresolved #kind-id stays as it is
+                    return match.group(0)
+                hit = hashtag(match.group(1))
+                if hit is None:
+                    return match.group(0)
+                found["hashtags"].append(match.group(1))
+                return f"[#{_md_text(match.group(1))}]({hit[1]})"
+
+            segment = HASHTAG_RE.sub(_hashtag, segment)
+        return segment
+
+    parts = _CODE.split(text or "")
+    rewritten = "".join(part if i % 2 else outside_code(part) for i, part in enumerate(parts))
+    return rewritten, found
+
+
+def urls_in(text):
+    """Bare web addresses of some Markdown, outside code, in order, without duplicates."""
+    seen = []
+    for i, part in enumerate(_CODE.split(text or "")):
+        if i % 2:
+            continue
+        for match in URL_RE.finditer(part):
+            url = match.group(0).rstrip(".,;:!?")
+            if url not in seen:
+                seen.append(url)
+    return seen

@@ -15,7 +15,68 @@ def room_target(room):
     kind, _, key = room.partition(":")
     if kind == "community":
         return communities.by_slug(key), "community.read"
+    if kind == "thread":
+        from .discussions.models import Thread
+        from .extensions import db
+
+        if not key.isdigit() or not 0 < int(key) < 2**31:
+            return None, None
+        return db.session.get(Thread, int(key)), "thread.read"
     return None, None
+
+
+# --- emitting after commit ----------------------------------------------------------------
+# A feature queues what to send with the change; it leaves once the transaction commits (never
+# for a change that was rolled back). With HUB_REDIS_URL it goes through Redis to every process.
+
+
+def emit_after_commit(room, event, data, count_for=None):
+    """Send ``event`` to ``room`` once the session commits. ``count_for`` (a user id) adds that
+    person's unread notification count to the data, read after the commit."""
+    from .extensions import db
+
+    db.session.info.setdefault("hub_emits", []).append((room, event, data, count_for))
+
+
+def _emit_pending(session):
+    pending = session.info.pop("hub_emits", None)
+    if not pending:
+        return
+    counts = {}
+    for room, event, data, count_for in pending:
+        if count_for is not None:
+            if count_for not in counts:
+                counts[count_for] = _unread(count_for)
+            data = {**data, "unread": counts[count_for]}
+        try:
+            socketio.emit(event, data, to=room)
+        except Exception:  # a live update is a nicety: never fail the request for it
+            import logging
+
+            logging.getLogger(__name__).exception("Socket.IO emit to %s failed", room)
+
+
+def _unread(user_id):
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .notifications.models import Notification
+
+    with db.engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        ).scalar_one()
+
+
+def _discard_pending(session, *args):
+    session.info.pop("hub_emits", None)
+
+
+from sqlalchemy import event as _sa_event  # noqa: E402
+from sqlalchemy.orm import Session as _Session  # noqa: E402
+
+_sa_event.listen(_Session, "after_commit", _emit_pending)
+_sa_event.listen(_Session, "after_soft_rollback", _discard_pending)
 
 
 @socketio.on("connect")

@@ -27,7 +27,7 @@ MANAGE_POST = (404, 404, 403, 403, 403, OK_REDIRECT, OK_REDIRECT)
 ACCOUNT_POST = (LOGIN, 422, 422, 422, 422, 422, 422)
 MANAGE_INVALID_POST = (404, 404, 403, 403, 403, 422, 422)
 # Run last: they change the visitor's own membership or session.
-LAST = ["meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
+LAST = ["discussions.delete_post", "api.delete_post", "meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
         "meetings.revoke_feed", "api.delete_resource", "resources.delete", "communities.leave", "communities.invitation", "accounts.logout"]
 # Meetings: the member organises the poll and the meeting; the guest was invited to neither.
 CONTRIBUTOR_GET = (404, 404, 403, 403, 200, 200, 200)
@@ -148,6 +148,41 @@ EXPECTED = {
     ("GET", "api.meeting_ics"): READER,
     ("GET", "api.community_calendar"): READER,
     ("GET", "api.calendar_feed"): (401, 200, 200, 200, 200, 200, 200),
+    # Discussions: the member started the thread and wrote its posts; the guest was not invited to it.
+    ("GET", "discussions.index"): READER,
+    ("GET", "discussions.new_thread"): CONTRIBUTOR_GET,
+    ("POST", "discussions.new_thread"): CONTRIBUTOR_INVALID,
+    ("GET", "discussions.categories"): MANAGE_GET,
+    ("POST", "discussions.categories"): MANAGE_INVALID_POST,
+    ("POST", "discussions.delete_category"): MANAGE_POST,
+    ("GET", "discussions.mentions"): READER,
+    ("GET", "discussions.thread"): READER,
+    ("POST", "discussions.reply"): CONTRIBUTOR_INVALID,
+    ("POST", "discussions.subscription"): (404, 404, 422, 422, 422, 422, 422),
+    ("POST", "discussions.pin"): MANAGE_POST,
+    ("POST", "discussions.lock"): MANAGE_POST,
+    ("POST", "discussions.invite"): CONTRIBUTOR_INVALID,  # the thread's author or a facilitator; nobody chosen
+    ("GET", "discussions.post"): (404, 404) + (OK_REDIRECT,) * 5,
+    ("GET", "discussions.post_fragment"): READER,
+    ("GET", "discussions.edit_post"): RESOURCE_EDIT,
+    ("POST", "discussions.edit_post"): CONTRIBUTOR_INVALID,
+    ("GET", "discussions.history"): READER,
+    ("POST", "discussions.delete_post"): RESOURCE_EDIT_POST,
+    ("POST", "discussions.react"): CONTRIBUTOR_INVALID,  # no reaction chosen
+    ("POST", "discussions.mark_answer"): CONTRIBUTOR_POST,
+    ("GET", "discussions.share"): READER,
+    ("POST", "discussions.share"): (404, 404, 422, 422, 422, 422, 422),
+    ("GET", "notifications.index"): ACCOUNT,
+    ("POST", "notifications.mark_read"): (LOGIN,) + (OK_REDIRECT,) * 6,
+    ("GET", "notifications.preferences"): ACCOUNT,
+    ("POST", "notifications.preferences"): ACCOUNT_POST,
+    ("GET", "notifications.unsubscribe"): EVERYONE_200,  # the signed link is the only key
+    ("POST", "api.create_thread"): CONTRIBUTOR_INVALID,
+    ("GET", "api.get_thread"): READER,
+    ("POST", "api.create_post"): CONTRIBUTOR_INVALID,
+    ("PUT", "api.update_post"): CONTRIBUTOR_INVALID,
+    ("DELETE", "api.delete_post"): (404, 404, 403, 403, 204, 204, 204),
+    ("GET", "api.list_notifications"): (401, 200, 200, 200, 200, 200, 200),
 }
 
 
@@ -212,6 +247,7 @@ def world(app, factory):
         args.update(resource_id=documents[0].id, number=1, theme_id=theme.id)
         api_deletion = documents[1].id
         args.update(_meetings_world(app, community, member))
+        args.update(_discussions_world(app, community, member))
     tokens = {role: factory.token(email) for role, email in emails.items()}
     return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept, "api_deletion": api_deletion}
 
@@ -249,6 +285,24 @@ def _meetings_world(app, community, member):
         }
 
 
+def _discussions_world(app, community, member):
+    """A thread started by the member with two posts (one for the API to delete), a second category,
+    and a signed unsubscribe link."""
+    from hub.discussions import service as discussions
+    from hub.extensions import db
+    from hub.notifications import service as notifications
+
+    with app.test_request_context():
+        thread, post = discussions.create_thread(community, member, "Habitation communautaire", "Qui a un règlement ?")
+        second = discussions.reply(thread, member, "Un exemple à Lévis.")
+        category = discussions.add_category(community, "Financement")
+        db.session.commit()
+        return {
+            "thread_id": thread.id, "post_id": post.id, "api_post_deletion": second.id, "category_id": category.id,
+            "unsubscribe_token": notifications.unsubscribe_token(member.id, community.id),
+        }
+
+
 def _url(app, endpoint, rule, args, world):
     values = {name: args[name] for name in rule.arguments if name in args}
     if endpoint == "accounts.reset_password" or endpoint == "accounts.confirm_email":
@@ -267,6 +321,10 @@ def _url(app, endpoint, rule, args, world):
         values["token"] = args["guest_poll_token"]
     if endpoint == "meetings.feed":
         values["token"] = args["feed_token"]
+    if endpoint == "notifications.unsubscribe":
+        values["token"] = args["unsubscribe_token"]
+    if endpoint == "api.delete_post":
+        values["post_id"] = args["api_post_deletion"]
     with app.test_request_context():
         from flask import url_for
 

@@ -1,1 +1,10 @@
 """Discussions: categories, threads, posts, reactions, subscriptions; live through Socket.IO rooms."""
+
+
+def init_app(app):
+    """Declare threads and posts to the search."""
+    from .. import search
+    from .service import all_post_ids, all_thread_ids, load_posts, load_threads, post_document, thread_document
+
+    search.register("thread", thread_document, load_threads, all_ids=all_thread_ids)
+    search.register("post", post_document, load_posts, all_ids=all_post_ids)

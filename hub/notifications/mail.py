@@ -9,7 +9,7 @@ import smtplib
 import threading
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -60,7 +60,9 @@ def _send(app, message):
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(idstring=f"hub-{message.id}")
+    # The same for every attempt at this outbox row, so a receiving server can spot a repeat.
+    domain = (config["MAIL_SENDER"].rpartition("@")[2] or "localhost").strip(">") or "localhost"
+    email["Message-ID"] = f"<hub-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
     email.set_content(message.body_text)
     if message.attachment_content is not None:
         maintype, _sep, rest = (message.attachment_type or "text/plain").partition("/")
@@ -77,10 +79,14 @@ def _send(app, message):
         smtp.send_message(email)
 
 
-def deliver_pending(app, limit=100):
-    """Send what is due; return the number of messages sent."""
+def deliver_pending(app, limit=100, now=None):
+    """Send what is due; return the number of messages sent.
+
+    A failed attempt is retried after a delay that doubles each time (``MAIL_RETRY_BASE_SECONDS``,
+    one minute by default: 1, 2, 4… minutes), up to ``MAX_ATTEMPTS`` attempts."""
     sent = 0
-    now = utcnow()
+    now = now or utcnow()
+    base = float(app.config.get("MAIL_RETRY_BASE_SECONDS", 60))
     due = db.session.execute(
         sa.select(OutgoingEmail)
         .where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.next_attempt_at <= now, OutgoingEmail.attempts < MAX_ATTEMPTS)
@@ -92,7 +98,7 @@ def deliver_pending(app, limit=100):
         claimed = db.session.execute(
             sa.update(OutgoingEmail)
             .where(OutgoingEmail.id == message.id, OutgoingEmail.attempts == message.attempts, OutgoingEmail.sent_at.is_(None))
-            .values(attempts=message.attempts + 1, next_attempt_at=now + timedelta(minutes=2 ** message.attempts))
+            .values(attempts=message.attempts + 1, next_attempt_at=now + timedelta(seconds=base * 2 ** message.attempts))
         ).rowcount
         db.session.commit()
         if not claimed:

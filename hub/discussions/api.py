@@ -1,0 +1,155 @@
+"""Threads and posts in the JSON API (/api/v1)."""
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from ..api import bp
+from ..api.helpers import ApiError, _storable, json_body, service_error
+from ..api.serializers import iso, user_json
+from ..api.views import _community, _require
+from ..exceptions import ServiceError
+from ..extensions import db
+from . import service
+from .models import Post, Thread
+
+THREAD_FIELDS = {"title", "body", "category", "is_question"}
+MAX_PAGE_SIZE = 200
+
+
+def _invalid(fields):
+    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(v)] for k, v in fields.items()})
+
+
+def _text(data, name, required=True):
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise _invalid({name: _("This field is required.")})
+        return None
+    if not isinstance(value, str) or not _storable(value):
+        raise _invalid({name: _("Must be a string.")})
+    return value
+
+
+def _int(value, name):
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        raise _invalid({name: _("Must be an id.")})
+    return value
+
+
+def _get(model, object_id):
+    found = service.get(model, object_id)
+    if found is None:
+        raise ApiError(404)
+    return found
+
+
+def post_json(post):
+    return {
+        "id": post.id, "thread_id": post.thread_id,
+        "author": user_json(post.author) if post.author else None,
+        "body": None if post.is_deleted else post.body,
+        "body_html": "" if post.is_deleted else post.body_html,
+        "deleted": post.is_deleted, "is_answer": post.is_answer, "reply_to": post.reply_to_id,
+        "created_at": iso(post.created_at), "edited_at": iso(post.edited_at),
+        "reactions": {emoji: value["count"] for emoji, value in service.reaction_counts(post).items()},
+        "attachments": [
+            {"kind": a.kind, "url": a.url or None, "title": a.title or a.filename or None, "description": a.description or None,
+             "resource_id": a.resource_id}
+            for a in post.attachments
+        ],
+        "url": url_for("discussions.post", post_id=post.id, _external=True),
+    }
+
+
+def thread_json(thread, posts, page, pages):
+    return {
+        "id": thread.id, "community": thread.community.slug, "title": thread.title,
+        "category": {"id": thread.category.id, "name": thread.category.name} if thread.category else None,
+        "author": user_json(thread.author) if thread.author else None, "tags": thread.tag_names,
+        "pinned": thread.pinned, "locked": thread.locked, "is_question": thread.is_question,
+        "post_count": thread.post_count, "created_at": iso(thread.created_at), "last_post_at": iso(thread.last_post_at),
+        "url": url_for("discussions.thread", thread_id=thread.id, _external=True),
+        "page": page, "pages": pages, "posts": [post_json(p) for p in posts],
+    }
+
+
+@bp.route("/communities/<slug>/threads", methods=["POST"])
+def create_thread(slug):
+    community = _community(slug)
+    user = _require("thread.create", community)
+    data = json_body()
+    unknown = set(data) - THREAD_FIELDS
+    if unknown:
+        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    title, body = _text(data, "title"), _text(data, "body")
+    category = _int(data.get("category"), "category")
+    is_question = data.get("is_question", False)
+    if not isinstance(is_question, bool):
+        raise _invalid({"is_question": _("Must be true or false.")})
+    try:
+        thread, _post = service.create_thread(community, user, title, body, category_id=category, is_question=is_question)
+    except ServiceError as error:
+        db.session.rollback()
+        raise service_error(error) from None
+    db.session.commit()
+    return jsonify({"id": thread.id, "url": url_for("discussions.thread", thread_id=thread.id, _external=True)}), 201
+
+
+@bp.route("/threads/<int:thread_id>")
+def get_thread(thread_id):
+    thread = _get(Thread, thread_id)
+    _require("thread.read", thread)
+    pages = service.page_count(thread, MAX_PAGE_SIZE)
+    value = request.args.get("page", "1")
+    page = int(value) if value.isdigit() and len(value) < 7 and int(value) > 0 else 1
+    posts = service.thread_page(thread, page, MAX_PAGE_SIZE)
+    return jsonify(thread_json(thread, posts, page, pages))
+
+
+@bp.route("/threads/<int:thread_id>/posts", methods=["POST"])
+def create_post(thread_id):
+    thread = _get(Thread, thread_id)
+    user = _require("thread.reply", thread)
+    data = json_body()
+    unknown = set(data) - {"body", "reply_to"}
+    if unknown:
+        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    body = _text(data, "body")
+    reply_to = _int(data.get("reply_to"), "reply_to")
+    try:
+        post = service.reply(thread, user, body, reply_to_id=reply_to)
+    except ServiceError as error:
+        db.session.rollback()
+        raise service_error(error) from None
+    db.session.commit()
+    return jsonify(post_json(post)), 201
+
+
+@bp.route("/posts/<int:post_id>", methods=["PUT"])
+def update_post(post_id):
+    post = _get(Post, post_id)
+    _require("thread.read", post.thread)
+    user = _require("post.edit", post)
+    data = json_body()
+    unknown = set(data) - {"body"}
+    if unknown:
+        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    try:
+        service.edit_post(post, user, _text(data, "body"))
+    except ServiceError as error:
+        db.session.rollback()
+        raise service_error(error) from None
+    db.session.commit()
+    return jsonify(post_json(post))
+
+
+@bp.route("/posts/<int:post_id>", methods=["DELETE"])
+def delete_post(post_id):
+    post = _get(Post, post_id)
+    _require("thread.read", post.thread)
+    user = _require("post.delete", post)
+    service.delete_post(post, user)
+    db.session.commit()
+    return "", 204

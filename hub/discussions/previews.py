@@ -1,0 +1,144 @@
+"""Link preview cards: title, description and image read server-side from a page's metadata.
+
+Short timeouts, a size cap, and no request to private, loopback or link-local addresses (every
+address the name resolves to is checked, and the connection goes to the checked address) unless
+``LINK_PREVIEW_ALLOW_PRIVATE`` is set (tests serve pages on loopback).
+"""
+import html
+import http.client
+import ipaddress
+import logging
+import re
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 512 * 1024
+TIMEOUT = 3.0
+MAX_REDIRECTS = 3
+
+
+@dataclass
+class Preview:
+    url: str
+    title: str = ""
+    description: str = ""
+    image_url: str = ""
+
+
+class Refused(Exception):
+    pass
+
+
+def _allowed_address(address, allow_private):
+    ip = ipaddress.ip_address(address)
+    if allow_private:
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def _resolve(host, port, allow_private):
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise Refused(f"cannot resolve {host}: {error}") from None
+    addresses = [info[4][0] for info in infos]
+    if not addresses or not all(_allowed_address(a, allow_private) for a in addresses):
+        raise Refused(f"{host} resolves to a private or reserved address")
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, address, **kwargs):
+        super().__init__(host, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, address, **kwargs):
+        super().__init__(host, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _get(url, allow_private, timeout):
+    for _hop in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Refused("not a web address")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = _resolve(parts.hostname, port, allow_private)
+        cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+        conn = cls(parts.hostname, address, port=port, timeout=timeout)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            conn.request("GET", path, headers={"User-Agent": "hub-link-preview/1.0", "Accept": "text/html,application/xhtml+xml"})
+            response = conn.getresponse()
+            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+                url = urljoin(url, response.getheader("Location"))
+                continue
+            if response.status != 200:
+                raise Refused(f"status {response.status}")
+            if "html" not in (response.getheader("Content-Type") or "").lower():
+                raise Refused("not an HTML page")
+            body = response.read(MAX_BYTES)
+            return url, body, response.headers.get_content_charset() or "utf-8"
+        finally:
+            conn.close()
+    raise Refused("too many redirects")
+
+
+_META = re.compile(r"<meta\s+[^>]*>", re.I)
+_ATTR = re.compile(r"""([\w:-]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def _clean(text, limit):
+    text = " ".join(html.unescape(text or "").split())
+    return text[:limit]
+
+
+def parse(page_url, body, charset="utf-8"):
+    try:
+        text = body.decode(charset, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    found = {}
+    for tag in _META.findall(text):
+        attrs = {k.lower(): v.strip("\"'") for k, v in _ATTR.findall(tag)}
+        key = (attrs.get("property") or attrs.get("name") or "").lower()
+        if key and "content" in attrs and key not in found:
+            found[key] = attrs["content"]
+    title_match = _TITLE.search(text)
+    title = found.get("og:title") or found.get("twitter:title") or (title_match.group(1) if title_match else "")
+    description = found.get("og:description") or found.get("description") or found.get("twitter:description") or ""
+    image = found.get("og:image") or found.get("twitter:image") or ""
+    image = urljoin(page_url, html.unescape(image)) if image else ""
+    if image and urlsplit(image).scheme not in ("http", "https"):
+        image = ""
+    return Preview(url=page_url, title=_clean(title, 300), description=_clean(description, 1000), image_url=image[:2000])
+
+
+def fetch(url):
+    """A preview of the page, or a bare one (the address only) when it cannot be read."""
+    allow_private = bool(current_app.config.get("LINK_PREVIEW_ALLOW_PRIVATE"))
+    timeout = float(current_app.config.get("LINK_PREVIEW_TIMEOUT", TIMEOUT))
+    try:
+        final_url, body, charset = _get(url, allow_private, timeout)
+    except (Refused, OSError, http.client.HTTPException, ValueError) as error:
+        log.info("No preview for %s: %s", url[:200], error)
+        return Preview(url=url)
+    preview = parse(final_url, body, charset)
+    preview.url = url
+    return preview

@@ -1,0 +1,606 @@
+"""Threads, posts, reactions, read state and subscriptions, shared by the pages and the API."""
+import logging
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from .. import access, search
+from ..accounts.models import User
+from ..communities.models import Community, Membership
+from ..communities.service import fold, slugify
+from ..exceptions import ServiceError
+from ..extensions import db
+from ..markup import expand, plain, render, urls_in
+from ..notifications import service as notifications
+from ..realtime import emit_after_commit
+from ..search.base import SearchDocument
+from ..timeutil import utcnow
+from . import previews
+from .models import (
+    DEFAULT_CATEGORY, LEVELS, REACTIONS, Category, Post, PostAttachment, PostRevision, Reaction, Thread, ThreadInvitee,
+    ThreadRead, ThreadSubscription, ThreadTag,
+)
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 25
+THREADS_PER_PAGE = 30
+MAX_TITLE = 200
+MAX_BODY = 50_000
+MAX_TAGS = 10
+MAX_PREVIEWS = 3
+MAX_FILES = 10
+
+
+def get(model, object_id):
+    if not isinstance(object_id, int) or isinstance(object_id, bool) or not 0 < object_id < 2**31:
+        return None
+    return db.session.get(model, object_id)
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+def categories(community, create_default=False):
+    """The community's categories; before the first thread, the default one (not yet saved, id None)."""
+    rows = db.session.execute(
+        sa.select(Category).filter_by(community_id=community.id).order_by(Category.position, Category.name)
+    ).scalars().all()
+    if not rows:
+        rows = [default_category(community) if create_default else Category(community_id=community.id, name=DEFAULT_CATEGORY, position=0)]
+    return rows
+
+
+def default_category(community):
+    found = db.session.execute(
+        sa.select(Category).filter_by(community_id=community.id).order_by(Category.position, Category.id).limit(1)
+    ).scalar_one_or_none()
+    if found is None:
+        found = Category(community_id=community.id, name=DEFAULT_CATEGORY, position=0)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def add_category(community, name, description=""):
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError(_l("Give the category a name."), field="name")
+    if len(name) > 80:
+        raise ServiceError(_l("At most %(max)d characters.", max=80), field="name")
+    existing = categories(community, create_default=True)
+    if any(c.name.casefold() == name.casefold() for c in existing):
+        raise ServiceError(_l("This category already exists."), field="name", status=409)
+    category = Category(community_id=community.id, name=name, description=description or "",
+                        position=max((c.position for c in existing), default=0) + 1)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def delete_category(category):
+    """Its threads move to the first other category; the last category stays."""
+    others = [c for c in categories(category.community) if c.id is not None and c.id != category.id]
+    if not others:
+        raise ServiceError(_l("A community keeps at least one category."), status=409)
+    db.session.execute(sa.update(Thread).where(Thread.category_id == category.id).values(category_id=others[0].id))
+    db.session.delete(category)
+
+
+def category_of(community, category_id):
+    if category_id in (None, "", 0):
+        return default_category(community)
+    category = get(Category, category_id)
+    if category is None or category.community_id != community.id:
+        raise ServiceError(_l("Choose a category from the list."), field="category")
+    return category
+
+
+# --- Markdown with mentions, references and hashtags --------------------------------------
+
+
+def mentionable(community):
+    """Current members by their handle (the slug of their name): {handle: user}."""
+    rows = db.session.execute(
+        sa.select(Membership).where(Membership.community_id == community.id).options(sa.orm.joinedload(Membership.user))
+    ).scalars().all()
+    found = {}
+    for m in sorted(rows, key=lambda m: m.id):
+        if m.is_current and m.user.is_active:
+            found.setdefault(slugify(m.user.display_name), m.user)
+    return found
+
+
+def mention_candidates(community, query, limit=8):
+    words = fold(query or "").split()
+    people = mentionable(community)
+    hits = [
+        (handle, user) for handle, user in people.items()
+        if all(w in fold(" ".join([handle, user.display_name, user.organization])) for w in words)
+    ]
+    hits.sort(key=lambda hit: fold(hit[1].display_name))
+    return [{"handle": handle, "name": user.display_name, "organization": user.organization, "id": user.id} for handle, user in hits[:limit]]
+
+
+def _reference_target(community, kind, object_id, user):
+    """(label, url) for a #kind-id reference the writer may read, in the same community."""
+    target, action, endpoint, key = None, None, None, None
+    if kind == "resource":
+        from ..resources.models import Resource
+
+        target, action, endpoint, key = get(Resource, object_id), "resource.read", "resources.show", "resource_id"
+        label = target.title if target else ""
+    elif kind == "meeting":
+        from ..meetings.models import Meeting
+
+        target, action, endpoint, key = get(Meeting, object_id), "meeting.read", "meetings.show", "meeting_id"
+        label = target.title if target else ""
+    elif kind == "thread":
+        target, action, endpoint, key = get(Thread, object_id), "thread.read", "discussions.thread", "thread_id"
+        label = target.title if target else ""
+    elif kind == "post":
+        target = get(Post, object_id)
+        if target is None or not access.can(user, "thread.read", target.thread) or target.thread.community_id != community.id:
+            return None
+        return (f"{target.thread.title} #{target.id}", url_for("discussions.post", post_id=target.id))
+    elif kind == "note":
+        try:
+            from ..notes.models import Note
+        except ImportError:
+            return None
+        target, action, endpoint, key = get(Note, object_id), "note.read", "notes.show", "note_id"
+        label = getattr(target, "title", "") if target else ""
+    if target is None or getattr(target, "community_id", None) != community.id or not access.can(user, action, target):
+        return None
+    try:
+        return (label or f"#{kind}-{object_id}", url_for(endpoint, **{key: object_id}))
+    except Exception:  # an endpoint that does not exist (yet): leave the text as it is
+        return None
+
+
+def prepare(community, author, text):
+    """(html, mentioned users, hashtags, urls) for a post's Markdown."""
+    people = mentionable(community)
+    source, found = expand(
+        text,
+        mention=lambda handle: (people[handle.lower()].display_name, url_for("accounts.user_profile", user_id=people[handle.lower()].id))
+        if handle.lower() in people else None,
+        reference=lambda kind, object_id: _reference_target(community, kind, object_id, author),
+        hashtag=lambda tag: (tag, url_for("discussions.index", slug=community.slug, tag=tag.lower())),
+        autolink=True,
+    )
+    mentioned = []
+    for handle in found["mentions"]:
+        user = people.get(handle)
+        if user is not None and user not in mentioned:
+            mentioned.append(user)
+    tags = []
+    for tag in found["hashtags"]:
+        if tag.lower() not in tags:
+            tags.append(tag.lower()[:60])
+    return render(source), mentioned, tags, urls_in(text)
+
+
+def _check_body(body, field="body"):
+    if not isinstance(body, str) or not body.strip():
+        raise ServiceError(_l("Write a message."), field=field)
+    if len(body) > MAX_BODY:
+        raise ServiceError(_l("At most %(max)d characters.", max=MAX_BODY), field=field, status=413 if len(body) > 10 * MAX_BODY else 422)
+    return body.strip()
+
+
+def _check_title(title):
+    title = " ".join((title or "").split()) if isinstance(title, str) else ""
+    if not title:
+        raise ServiceError(_l("Give the discussion a title."), field="title")
+    if len(title) > MAX_TITLE:
+        raise ServiceError(_l("At most %(max)d characters.", max=MAX_TITLE), field="title")
+    return title
+
+
+def _add_tags(thread, tags):
+    have = {t.name for t in thread.tags}
+    for tag in tags:
+        if tag not in have and len(have) < MAX_TAGS:
+            thread.tags.append(ThreadTag(name=tag))
+            have.add(tag)
+
+
+# --- threads and posts --------------------------------------------------------------------
+
+
+def thread_url(thread, external=False):
+    path = url_for("discussions.thread", thread_id=thread.id)
+    return current_app.config["BASE_URL"] + path if external else path
+
+
+def post_url(post):
+    return url_for("discussions.post", post_id=post.id)
+
+
+def create_thread(community, author, title, body, category_id=None, is_question=False, files=(), invite_ids=()):
+    """A thread with its first post. Nothing is committed."""
+    title = _check_title(title)
+    body = _check_body(body)
+    category = category_of(community, category_id)
+    thread = Thread(community=community, category=category, author=author, title=title, is_question=bool(is_question))
+    db.session.add(thread)
+    db.session.flush()
+    for user_id in invite_ids or ():
+        invite(thread, user_id, author)
+    post = _new_post(thread, author, body, files=files, event="new_thread")
+    return thread, post
+
+
+def reply(thread, author, body, reply_to_id=None, files=()):
+    body = _check_body(body)
+    reply_to = None
+    if reply_to_id:
+        reply_to = get(Post, reply_to_id)
+        if reply_to is None or reply_to.thread_id != thread.id:
+            raise ServiceError(_l("The message you answer is not in this discussion."), field="reply_to")
+    return _new_post(thread, author, body, reply_to=reply_to, files=files)
+
+
+def quote(post):
+    """The Markdown quoting a post, to start a reply with."""
+    if post.is_deleted:
+        return ""
+    name = post.author.display_name if post.author else ""
+    lines = [f"> {line}" if line else ">" for line in post.body.splitlines()]
+    return f"> **{name}**\n>\n" + "\n".join(lines) + "\n\n"
+
+
+def _new_post(thread, author, body, reply_to=None, files=(), event="new_post"):
+    community = thread.community
+    html, mentioned, tags, urls = prepare(community, author, body)
+    now = utcnow()
+    post = Post(thread=thread, author=author, body=body, body_html=html, reply_to_id=reply_to.id if reply_to else None, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    thread.post_count = (thread.post_count or 0) + 1
+    thread.last_post_id = post.id
+    thread.last_post_at = now
+    _add_tags(thread, tags)
+    _attach(post, community, author, urls, files)
+    _subscribe_if_unset(thread, author, "watching")
+    _mark_read(thread, author, post.id)
+    search.enqueue("post", post.id)
+    search.enqueue("thread", thread.id)
+    _notify_new_post(thread, post, author, mentioned, reply_to, event)
+    emit_after_commit(f"thread:{thread.id}", "post.new", live_payload(post))
+    return post
+
+
+def live_payload(post):
+    return {
+        "thread_id": post.thread_id, "post_id": post.id, "author": post.author.display_name if post.author else None,
+        "body_html": "" if post.is_deleted else post.body_html, "deleted": post.is_deleted,
+        "fragment_url": url_for("discussions.post_fragment", post_id=post.id),
+    }
+
+
+def _attach(post, community, author, urls, files):
+    """Link preview cards, and every link and file filed as a resource pointing back to the thread."""
+    from ..resources import service as resources
+
+    back = thread_url(post.thread, external=True)
+    summary = str(_l("Shared in the discussion “%(title)s”: %(url)s", title=post.thread.title, url=back))
+    for url in urls[:MAX_PREVIEWS]:
+        if len(url) > 2000:
+            continue
+        preview = previews.fetch(url)
+        resource = resources.create(
+            community, author,
+            {"title": (preview.title or url)[:300], "type": "reference", "language": "fr", "summary": summary},
+            url=url,
+        )
+        db.session.add(PostAttachment(
+            post_id=post.id, resource_id=resource.id, kind="link", url=url,
+            title=preview.title, description=preview.description, image_url=preview.image_url,
+        ))
+    for file in list(files or ())[:MAX_FILES]:
+        resource = resources.create(
+            community, author,
+            {"title": (file.filename or "document")[:300], "type": "reference", "language": "fr", "summary": summary},
+            file=file,
+        )
+        version = resource.current_version
+        db.session.add(PostAttachment(
+            post_id=post.id, resource_id=resource.id, kind="file", filename=version.filename if version else "",
+            title=resource.title,
+        ))
+    db.session.flush()
+
+
+def _excerpt(post):
+    text = plain(post.body)
+    return text[:280] + ("…" if len(text) > 280 else "")
+
+
+def _readers(thread, user_ids):
+    """Those of these people who may read the thread."""
+    if not user_ids:
+        return []
+    users = db.session.execute(sa.select(User).where(User.id.in_(list(user_ids)))).scalars().all()
+    return [u for u in users if access.can(u, "thread.read", thread)]
+
+
+def _notify_new_post(thread, post, author, mentioned, reply_to, event):
+    community = thread.community
+    subs = {s.user_id: s.level for s in db.session.execute(
+        sa.select(ThreadSubscription).filter_by(thread_id=thread.id)).scalars()}
+    muted = {uid for uid, level in subs.items() if level == "muted"}
+    done = {author.id}
+    kwargs = dict(community=community, actor=author, object_kind="thread", object_id=thread.id, title=thread.title,
+                  excerpt=_excerpt(post), url=post_url(post))
+    mentioned_readers = [u for u in _readers(thread, [u.id for u in mentioned]) if u.id not in muted and u.id not in done]
+    notifications.notify("mention", mentioned_readers, **kwargs)
+    done.update(u.id for u in mentioned_readers)
+    if reply_to is not None and reply_to.author_id and reply_to.author_id not in done and reply_to.author_id not in muted:
+        notifications.notify("reply", _readers(thread, [reply_to.author_id]), **kwargs)
+        done.add(reply_to.author_id)
+    watching = {uid for uid, level in subs.items() if level == "watching"} | notifications.watchers(community.id)
+    others = [u for u in _readers(thread, watching - done - muted)]
+    notifications.notify(event, others, **kwargs)
+
+
+def _subscribe_if_unset(thread, user, level):
+    found = db.session.get(ThreadSubscription, (thread.id, user.id))
+    if found is None:
+        db.session.add(ThreadSubscription(thread_id=thread.id, user_id=user.id, level=level))
+
+
+def set_subscription(thread, user, level):
+    if level not in LEVELS:
+        raise ServiceError(_l("Choose watching, normal or muted."), field="level")
+    found = db.session.get(ThreadSubscription, (thread.id, user.id))
+    if found is None:
+        found = ThreadSubscription(thread_id=thread.id, user_id=user.id, level=level)
+        db.session.add(found)
+    found.level = level
+    return found
+
+
+def subscription_level(thread, user):
+    found = db.session.get(ThreadSubscription, (thread.id, user.id))
+    return found.level if found is not None else "normal"
+
+
+def edit_post(post, editor, body):
+    body = _check_body(body)
+    if body == post.body:
+        return post
+    db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, body=post.body, body_html=post.body_html))
+    html, mentioned, tags, _urls = prepare(post.thread.community, editor, body)
+    before = {u.id for u in prepare(post.thread.community, editor, post.body)[1]}
+    post.body, post.body_html, post.edited_at = body, html, utcnow()
+    _add_tags(post.thread, tags)
+    new_mentions = [u for u in _readers(post.thread, [u.id for u in mentioned if u.id not in before])]
+    notifications.notify("mention", new_mentions, community=post.thread.community, actor=editor, object_kind="thread",
+                         object_id=post.thread_id, title=post.thread.title, excerpt=_excerpt(post), url=post_url(post))
+    search.enqueue("post", post.id)
+    emit_after_commit(f"thread:{post.thread_id}", "post.edited", live_payload(post))
+    return post
+
+
+def delete_post(post, actor):
+    """Soft deletion: "message deleted" stays in place; the text is kept in the history for facilitators."""
+    if post.is_deleted:
+        return post
+    post.deleted_at = utcnow()
+    post.deleted_by_id = actor.id
+    post.is_answer = False
+    search.enqueue("post", post.id)
+    emit_after_commit(f"thread:{post.thread_id}", "post.deleted", live_payload(post))
+    return post
+
+
+def toggle_reaction(post, user, emoji):
+    if emoji not in REACTIONS:
+        raise ServiceError(_l("Choose a reaction from the list."), field="emoji")
+    if post.is_deleted:
+        raise ServiceError(_l("This message was deleted."), status=409)
+    found = db.session.execute(sa.select(Reaction).filter_by(post_id=post.id, user_id=user.id, emoji=emoji)).scalar_one_or_none()
+    if found is not None:
+        db.session.delete(found)
+    else:
+        db.session.add(Reaction(post_id=post.id, user_id=user.id, emoji=emoji))
+    db.session.flush()
+    db.session.expire(post, ["reactions"])
+    emit_after_commit(f"thread:{post.thread_id}", "post.reactions", {**live_payload(post), "reactions": reaction_counts(post)})
+    return found is None
+
+
+def reaction_counts(post, user=None):
+    counts = {}
+    for r in post.reactions:
+        entry = counts.setdefault(r.emoji, {"count": 0, "mine": False})
+        entry["count"] += 1
+        if user is not None and r.user_id == getattr(user, "id", None):
+            entry["mine"] = True
+    return counts
+
+
+def set_flag(thread, name, value):
+    if name not in ("pinned", "locked"):
+        raise ValueError(name)
+    setattr(thread, name, bool(value))
+    search.enqueue("thread", thread.id)
+
+
+def mark_answer(post):
+    thread = post.thread
+    if post.is_deleted:
+        raise ServiceError(_l("This message was deleted."), status=409)
+    was = post.is_answer
+    db.session.execute(sa.update(Post).where(Post.thread_id == thread.id).values(is_answer=False))
+    db.session.refresh(post)
+    post.is_answer = not was
+    thread.is_question = True
+    return post.is_answer
+
+
+def invite(thread, user_id, inviter):
+    """Invite a person of the community (typically a guest) to take part in this thread."""
+    user = get(User, user_id)
+    if user is None or access.role_in(user, thread.community) is None:
+        raise ServiceError(_l("Invite people of the community only."), field="user")
+    if db.session.get(ThreadInvitee, (thread.id, user.id)) is None:
+        db.session.add(ThreadInvitee(thread_id=thread.id, user_id=user.id, invited_by_id=inviter.id))
+        db.session.flush()
+        db.session.expire(thread, ["invitees"])
+        notifications.notify("mention", [user], community=thread.community, actor=inviter, object_kind="thread",
+                             object_id=thread.id, title=thread.title, excerpt=str(_l("You are invited to take part in this discussion.")),
+                             url=thread_url(thread))
+    return user
+
+
+def share_post(post, user, target):
+    """Start a thread in another community the person contributes to, quoting the post and linking back."""
+    if target is None or target.id == post.thread.community_id or not access.can(user, "thread.create", target):
+        raise ServiceError(_l("Choose a community where you can start a discussion."), field="community")
+    author = post.author.display_name if post.author else ""
+    origin = thread_url(post.thread, external=True) + f"#post-{post.id}"
+    body = "\n".join(f"> {line}" if line else ">" for line in post.body.splitlines())
+    body += "\n\n" + str(_l("Shared from “%(title)s” (%(community)s), by %(author)s: %(url)s",
+                            title=post.thread.title, community=post.thread.community.name, author=author, url=origin))
+    title = str(_l("Shared: %(title)s", title=post.thread.title))[:MAX_TITLE]
+    return create_thread(target, user, title, body)
+
+
+def share_targets(user, post):
+    rows = db.session.execute(
+        sa.select(Community).join(Membership, Membership.community_id == Community.id)
+        .where(Membership.user_id == user.id, Community.id != post.thread.community_id).order_by(Community.name)
+    ).scalars().all()
+    return [c for c in rows if access.can(user, "thread.create", c)]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def list_threads(community, user, category=None, tag=None, page=1, per_page=THREADS_PER_PAGE):
+    """(total, [(thread, unread count or None if never opened)]) pinned first, then most recent."""
+    query = sa.select(Thread).where(Thread.community_id == community.id)
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+    if tag:
+        query = query.where(Thread.tags.any(ThreadTag.name == tag.lower()[:60]))
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    threads = db.session.execute(
+        query.order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+        .options(sa.orm.joinedload(Thread.author), sa.orm.joinedload(Thread.category), sa.orm.selectinload(Thread.tags))
+    ).unique().scalars().all()
+    reads = {}
+    if threads and getattr(user, "is_authenticated", False):
+        reads = dict(db.session.execute(
+            sa.select(ThreadRead.thread_id, ThreadRead.last_read_post_id)
+            .where(ThreadRead.user_id == user.id, ThreadRead.thread_id.in_([t.id for t in threads]))
+        ).all())
+        unread = dict(db.session.execute(
+            sa.select(Post.thread_id, sa.func.count(Post.id))
+            .outerjoin(ThreadRead, sa.and_(ThreadRead.thread_id == Post.thread_id, ThreadRead.user_id == user.id))
+            .where(Post.thread_id.in_([t.id for t in threads]), Post.deleted_at.is_(None),
+                   Post.id > sa.func.coalesce(ThreadRead.last_read_post_id, 0))
+            .group_by(Post.thread_id)
+        ).all())
+    else:
+        unread = {}
+    return total, [(t, unread.get(t.id, 0), t.id in reads) for t in threads]
+
+
+def thread_page(thread, page, per_page=PER_PAGE):
+    """The posts of one page, with their authors, reactions and attachments (a fixed number of queries)."""
+    rows = db.session.execute(
+        sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).offset((page - 1) * per_page).limit(per_page)
+        .options(sa.orm.joinedload(Post.author), sa.orm.selectinload(Post.reactions), sa.orm.selectinload(Post.attachments))
+    ).unique().scalars().all()
+    return rows
+
+
+def page_count(thread, per_page=PER_PAGE):
+    return max(1, -(-(thread.post_count or 0) // per_page))
+
+
+def page_of(post, per_page=PER_PAGE):
+    before = db.session.execute(
+        sa.select(sa.func.count(Post.id)).where(Post.thread_id == post.thread_id, Post.id < post.id)
+    ).scalar_one()
+    return before // per_page + 1
+
+
+def last_read(thread, user):
+    if not getattr(user, "is_authenticated", False):
+        return None
+    found = db.session.get(ThreadRead, (thread.id, user.id))
+    return found.last_read_post_id if found is not None else None
+
+
+def _mark_read(thread, user, post_id):
+    found = db.session.get(ThreadRead, (thread.id, user.id))
+    if found is None:
+        db.session.add(ThreadRead(thread_id=thread.id, user_id=user.id, last_read_post_id=post_id, read_at=utcnow()))
+    elif post_id > found.last_read_post_id:
+        found.last_read_post_id = post_id
+        found.read_at = utcnow()
+
+
+def mark_read(thread, user, posts):
+    """After showing a page: remember the last post seen, and mark its notifications read."""
+    if not getattr(user, "is_authenticated", False) or not posts:
+        return
+    _mark_read(thread, user, max(p.id for p in posts))
+    notifications.mark_read_for(user, "thread", [thread.id])
+
+
+def thread_tags(community, limit=30):
+    return db.session.execute(
+        sa.select(ThreadTag.name, sa.func.count()).join(Thread, Thread.id == ThreadTag.thread_id)
+        .where(Thread.community_id == community.id).group_by(ThreadTag.name).order_by(sa.func.count().desc(), ThreadTag.name).limit(limit)
+    ).all()
+
+
+def revisions(post):
+    return post.revisions.options(sa.orm.joinedload(PostRevision.editor)).all()
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def thread_document(thread):
+    first = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
+    return SearchDocument(
+        kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
+        title=thread.title, body="\n\n".join(p for p in [plain(first.body) if first and not first.is_deleted else "", " ".join(thread.tag_names)] if p),
+        url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
+        themes=thread.tag_names,
+    )
+
+
+def post_document(post):
+    if post.is_deleted:
+        return None
+    return SearchDocument(
+        kind="post", id=post.id, community_id=post.thread.community_id, readers=search.community_readers(post.thread.community_id),
+        title=post.thread.title, body=plain(post.body), url=post_url(post), language="fr",
+        updated_at=post.edited_at or post.created_at, themes=post.thread.tag_names,
+    )
+
+
+def load_threads(ids):
+    return db.session.execute(sa.select(Thread).where(Thread.id.in_(list(ids))).options(sa.orm.selectinload(Thread.tags))).scalars().all()
+
+
+def load_posts(ids):
+    return db.session.execute(sa.select(Post).where(Post.id.in_(list(ids))).options(sa.orm.joinedload(Post.thread))).scalars().all()
+
+
+def all_thread_ids():
+    return db.session.execute(sa.select(Thread.id).order_by(Thread.id)).scalars().all()
+
+
+def all_post_ids():
+    return db.session.execute(sa.select(Post.id).order_by(Post.id)).scalars().all()

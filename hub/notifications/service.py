@@ -1,0 +1,245 @@
+"""In-app notifications, preferences, immediate emails and digests.
+
+A feature calls ``notify(event, recipients, ...)`` in the same transaction as the change; this
+module decides, from each recipient's preferences for the community, whether the notification is
+kept at all (muted), and whether it is emailed at once, in a daily or weekly digest, or never.
+Emails go through the outbox (``queue_email``), written in the same transaction.
+"""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ..extensions import db
+from ..timeutil import utcnow
+from .mail import queue_email
+from .models import EMAIL_CHOICES, LEVEL_CHOICES, Notification, NotificationPreference
+
+DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
+DIGEST_STEP_SECONDS = 600
+PER_PAGE = 30
+
+
+# --- preferences --------------------------------------------------------------------------
+
+
+def preference(user, community, create=False):
+    """The person's preference for the community (defaults: normal, emails at once)."""
+    found = db.session.execute(
+        sa.select(NotificationPreference).filter_by(user_id=user.id, community_id=community.id)
+    ).scalar_one_or_none()
+    if found is None:
+        found = NotificationPreference(user_id=user.id, community_id=community.id, level="normal", email="immediate")
+        if create:
+            db.session.add(found)
+    return found
+
+
+def preferences_by_community(user_ids, community_id):
+    rows = db.session.execute(
+        sa.select(NotificationPreference).where(
+            NotificationPreference.community_id == community_id, NotificationPreference.user_id.in_(list(user_ids))
+        )
+    ).scalars().all() if user_ids else []
+    return {p.user_id: p for p in rows}
+
+
+def set_preference(user, community, level=None, email=None):
+    if level is not None and level not in LEVEL_CHOICES:
+        raise ValueError(level)
+    if email is not None and email not in EMAIL_CHOICES:
+        raise ValueError(email)
+    pref = preference(user, community, create=True)
+    if level is not None:
+        pref.level = level
+    if email is not None:
+        if email in DIGEST_PERIODS and pref.email != email:
+            pref.last_digest_at = utcnow()  # the first digest comes one period from now
+        pref.email = email
+    return pref
+
+
+def watchers(community_id):
+    """Ids of the people watching the whole community."""
+    return set(db.session.execute(
+        sa.select(NotificationPreference.user_id).filter_by(community_id=community_id, level="watching")
+    ).scalars())
+
+
+# --- unsubscribe links --------------------------------------------------------------------
+
+
+def _serializer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="hub-unsubscribe")
+
+
+def unsubscribe_token(user_id, community_id):
+    return _serializer().dumps({"u": user_id, "c": community_id})
+
+
+def read_unsubscribe_token(token):
+    if not isinstance(token, str) or len(token) > 500:
+        return None
+    try:
+        data = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("c"), int):
+        return None
+    return data["u"], data["c"]
+
+
+def unsubscribe_url(user_id, community_id):
+    return current_app.config["BASE_URL"] + url_for("notifications.unsubscribe", token=unsubscribe_token(user_id, community_id))
+
+
+# --- notify -------------------------------------------------------------------------------
+
+
+def _absolute(url):
+    return url if url.startswith("http") else current_app.config["BASE_URL"] + url
+
+
+SUBJECTS = {
+    "mention": _l("%(actor)s mentioned you: %(title)s"),
+    "reply": _l("%(actor)s replied to you: %(title)s"),
+    "new_post": _l("New message: %(title)s"),
+    "new_thread": _l("New discussion: %(title)s"),
+}
+
+
+def event_label(event):
+    return {
+        "mention": _l("mentioned you"),
+        "reply": _l("replied to you"),
+        "new_post": _l("posted a message"),
+        "new_thread": _l("started a discussion"),
+    }.get(event, _l("posted"))
+
+
+def notify(event, recipients, *, community, actor, object_kind, object_id, title, excerpt, url):
+    """Record a notification for each recipient who wants it; email those who want it at once.
+    Nothing is committed. Returns the notifications created."""
+    from ..realtime import emit_after_commit
+
+    people = {u.id: u for u in recipients if u is not None and (actor is None or u.id != actor.id) and u.is_active}
+    prefs = preferences_by_community(people.keys(), community.id)
+    created = []
+    now = utcnow()
+    for user_id, user in people.items():
+        pref = prefs.get(user_id) or NotificationPreference(level="normal", email="immediate")
+        if pref.level == "muted":
+            continue
+        notification = Notification(
+            user_id=user_id, community_id=community.id, actor_id=actor.id if actor else None, event=event,
+            object_kind=object_kind, object_id=object_id, title=title[:300], excerpt=(excerpt or "")[:500], url=url[:500],
+        )
+        if pref.email == "never":
+            notification.emailed_at = now
+        elif pref.email == "immediate":
+            notification.emailed_at = now
+            actor_name = actor.display_name if actor else ""
+            queue_email(
+                user.email, lambda e=event, a=actor_name, t=title: SUBJECTS.get(e, SUBJECTS["new_post"]) % {"actor": a, "title": t},
+                "email/notifications/notification.txt", locale=user.locale, actor_name=actor_name, event=event,
+                title=title, excerpt=excerpt, community_name=community.name, url=_absolute(url),
+                preferences_url=current_app.config["BASE_URL"] + url_for("notifications.preferences"),
+                unsubscribe_url=unsubscribe_url(user_id, community.id),
+            )
+        db.session.add(notification)
+        created.append(notification)
+        emit_after_commit(f"user:{user_id}", "notification", {"event": event, "title": title[:300], "url": url}, count_for=user_id)
+    return created
+
+
+# --- the notification centre --------------------------------------------------------------
+
+
+def unread_count(user):
+    return db.session.execute(
+        sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def for_user(user, page=1, per_page=PER_PAGE, unread_only=False):
+    query = sa.select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(Notification.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        .options(sa.orm.joinedload(Notification.actor), sa.orm.joinedload(Notification.community))
+    ).scalars().all()
+    return total, rows
+
+
+def mark_read(user, notification_ids=None):
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(list(notification_ids)))
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def mark_read_for(user, object_kind, object_ids):
+    """Reading a thread marks its notifications read."""
+    if not object_ids:
+        return 0
+    return db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None), Notification.object_kind == object_kind,
+               Notification.object_id.in_(list(object_ids)))
+        .values(read_at=utcnow())
+    ).rowcount
+
+
+# --- digests ------------------------------------------------------------------------------
+
+
+def run_digests(app, now=None):
+    """Queue the daily and weekly digests that are due; returns how many were queued."""
+    from ..accounts.models import User
+
+    now = now or utcnow()
+    queued = 0
+    prefs = db.session.execute(
+        sa.select(NotificationPreference).where(NotificationPreference.email.in_(list(DIGEST_PERIODS)))
+    ).scalars().all()
+    for pref in prefs:
+        if pref.last_digest_at is None:
+            pref.last_digest_at = now
+            continue
+        if now - pref.last_digest_at < DIGEST_PERIODS[pref.email]:
+            continue
+        pending = db.session.execute(
+            sa.select(Notification)
+            .where(Notification.user_id == pref.user_id, Notification.community_id == pref.community_id, Notification.emailed_at.is_(None))
+            .order_by(Notification.id)
+            .options(sa.orm.joinedload(Notification.actor), sa.orm.joinedload(Notification.community))
+        ).scalars().all()
+        pref.last_digest_at = now
+        if not pending:
+            continue
+        user = db.session.get(User, pref.user_id)
+        community = pending[0].community
+        if user is not None and user.is_active:
+            with app.test_request_context("/", base_url=app.config.get("BASE_URL") or None):
+                queue_email(
+                    user.email,
+                    (lambda n=len(pending), c=community.name, kind=pref.email:
+                        (_l("Daily digest: %(count)d new in %(community)s", count=n, community=c) if kind == "daily"
+                         else _l("Weekly digest: %(count)d new in %(community)s", count=n, community=c))),
+                    "email/notifications/digest.txt", locale=user.locale, items=[
+                        {"label": event_label(n.event), "actor": n.actor.display_name if n.actor else "", "title": n.title,
+                         "excerpt": n.excerpt, "url": _absolute(n.url)} for n in pending
+                    ],
+                    period=pref.email, community_name=community.name,
+                    preferences_url=app.config["BASE_URL"] + url_for("notifications.preferences"),
+                    unsubscribe_url=unsubscribe_url(user.id, community.id),
+                )
+            queued += 1
+        for notification in pending:
+            notification.emailed_at = now
+    db.session.commit()
+    return queued

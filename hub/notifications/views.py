@@ -1,0 +1,89 @@
+"""Pages: the notification centre, notification preferences, one-click unsubscribe."""
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import access
+from ..communities import service as communities
+from ..communities.models import Community
+from ..extensions import db
+from . import service
+from .forms import PreferenceForm, email_labels, level_labels
+
+bp = Blueprint("notifications", __name__)
+
+
+def _page():
+    value = request.args.get("page", "")
+    return int(value) if value.isdigit() and len(value) < 6 and int(value) > 0 else 1
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    access.require("notifications.own")
+    g.private_page = True
+    page = _page()
+    total, rows = service.for_user(current_user, page=page)
+    return render_template("notifications/index.html", rows=rows, total=total, page=page, per_page=service.PER_PAGE)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():
+    access.require("notifications.own")
+    service.mark_read(current_user)
+    db.session.commit()
+    flash(_("Every notification is marked as read."), "success")
+    return redirect(url_for("notifications.index"))
+
+
+def _preference_forms(failed=None):
+    forms = []
+    for membership in communities.my_communities(current_user):
+        community = membership.community
+        if failed is not None and failed.community.data == community.slug:
+            forms.append((community, failed))
+            continue
+        pref = service.preference(current_user, community)
+        forms.append((community, PreferenceForm(formdata=None, community=community.slug, level=pref.level, email=pref.email,
+                                                prefix=f"c{community.id}")))
+    return forms
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def preferences():
+    access.require("notifications.own")
+    g.private_page = True
+    form = None
+    if request.method == "POST":
+        prefix = request.form.get("prefix", "")
+        prefix = prefix if isinstance(prefix, str) and prefix.startswith("c") and prefix[1:].isdigit() and len(prefix) < 12 else ""
+        form = PreferenceForm(prefix=prefix)
+        community = communities.by_slug(form.community.data) if isinstance(form.community.data, str) else None
+        if form.validate_on_submit() and community is not None and access.role_in(current_user, community) is not None:
+            service.set_preference(current_user, community, level=form.level.data, email=form.email.data)
+            db.session.commit()
+            flash(_("Your notification settings for %(name)s are saved.", name=community.name), "success")
+            return redirect(url_for("notifications.preferences"))
+        if community is None or access.role_in(current_user, community) is None:
+            form.community.errors = list(form.community.errors) + [_("Choose one of your communities.")]
+    return render_template("notifications/preferences.html", forms=_preference_forms(form)), 422 if form is not None else 200
+
+
+@bp.route("/notifications/unsubscribe/<token>")
+def unsubscribe(token):
+    """The one-click link of every notification email: no more email from that community."""
+    found = service.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    from ..accounts.models import User
+
+    user, community = db.session.get(User, found[0]), db.session.get(Community, found[1])
+    if user is None or community is None:
+        abort(404)
+    g.private_page = True
+    service.set_preference(user, community, email="never")
+    db.session.commit()
+    return render_template("notifications/unsubscribed.html", community=community)

@@ -1,0 +1,61 @@
+"""A community with a facilitator, two members (one reading English), a guest, an observer and an outsider."""
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+
+@dataclass
+class Cast:
+    slug: str
+    emails: dict
+    ids: dict
+    tokens: dict
+
+
+@pytest.fixture
+def cast(app, factory):
+    people = {
+        "facilitator": factory.user("Sophie Gagnon", organization="Ville de Montréal"),
+        "julie": factory.user("Julie Roy", organization="Ville de Lévis"),
+        "karim": factory.user("Karim Benali", organization="Ville de Laval", locale="en"),
+        "guest": factory.user("Nadia Lavoie", organization="Ministère de l'Économie"),
+        "observer": factory.user("Luc Pelletier", organization="TIESS"),
+        "outsider": factory.user("Xavier Roy"),
+    }
+    emails = {name: email for name, (_id, email) in people.items()}
+    ids = {name: uid for name, (uid, _email) in people.items()}
+    slug = factory.community(emails["facilitator"], "CP Économie sociale municipale")
+    factory.add_member(slug, emails["julie"])
+    factory.add_member(slug, emails["karim"])
+    factory.add_member(slug, emails["guest"], "guest")
+    factory.add_member(slug, emails["observer"], "observer")
+    tokens = {name: factory.token(email) for name, email in emails.items()}
+    return Cast(slug, emails, ids, tokens)
+
+
+def auth(cast, who):
+    return {"Authorization": f"Bearer {cast.tokens[who]}"}
+
+
+def start_thread(client, cast, who="julie", title="Approvisionnement responsable", body="Qui a une politique d'achat ?", **extra):
+    response = client.post(f"/api/v1/communities/{cast.slug}/threads", json={"title": title, "body": body, **extra}, headers=auth(cast, who))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def post_reply(client, cast, thread_id, body, who="karim"):
+    response = client.post(f"/api/v1/threads/{thread_id}/posts", json={"body": body}, headers=auth(cast, who))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def emails(app):
+    from hub.extensions import db
+    from hub.notifications.models import OutgoingEmail
+
+    with app.app_context():
+        return [
+            {"to": m.recipient, "subject": m.subject, "body": m.body_text}
+            for m in db.session.execute(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)).scalars()
+        ]

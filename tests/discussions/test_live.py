@@ -1,0 +1,157 @@
+"""Live threads over Socket.IO: rooms joined through access, posts pushed to open pages, and with
+Redis, a post made through one server process reaching a client connected to another."""
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.conftest import REDIS_URL, ROOT, login, service_missing
+from tests.discussions.conftest import auth, cast, post_reply, start_thread  # noqa: F401  (cast is a fixture)
+
+
+def _socket(app, flask_client=None, auth=None):
+    from hub.extensions import socketio
+
+    return socketio.test_client(app, flask_test_client=flask_client, auth=auth)
+
+
+def _events(sock, name):
+    return [e["args"][0] for e in sock.get_received() if e["name"] == name]
+
+
+def test_outsider_cannot_join_a_private_threads_room(app, client, cast):  # noqa: F811
+    thread_id = start_thread(client, cast)
+    outsider_http = app.test_client()
+    login(outsider_http, cast.emails["outsider"])
+    outsider = _socket(app, outsider_http)
+    assert outsider.is_connected()
+    assert outsider.emit("join", {"room": f"thread:{thread_id}"}, callback=True) == {"ok": False, "error": "forbidden"}
+    assert outsider.emit("join", {"room": "thread:999999"}, callback=True)["ok"] is False
+    assert outsider.emit("join", {"room": "thread:abc"}, callback=True)["ok"] is False
+
+    observer = _socket(app, auth={"token": cast.tokens["observer"]})
+    assert observer.emit("join", {"room": f"thread:{thread_id}"}, callback=True) == {"ok": True, "room": f"thread:{thread_id}"}
+    observer.get_received()
+    outsider.get_received()
+
+    post_id = post_reply(client, cast, thread_id, "Nouvelle en direct : le règlement est adopté !")
+    (event,) = _events(observer, "post.new")
+    assert event["post_id"] == post_id and "le règlement est adopté" in event["body_html"] and event["author"] == "Karim Benali"
+    assert _events(outsider, "post.new") == []
+
+    # The page fetches the post as the reader sees it.
+    observer_http = app.test_client()
+    login(observer_http, cast.emails["observer"])
+    fragment = observer_http.get(event["fragment_url"])
+    assert fragment.status_code == 200 and f'id="post-{post_id}"' in fragment.get_data(as_text=True)
+    assert outsider_http.get(event["fragment_url"]).status_code == 404
+
+    client.put(f"/api/v1/posts/{post_id}", json={"body": "Corrigé : le règlement sera adopté en mai."}, headers=auth(cast, "karim"))
+    karim_http = app.test_client()
+    login(karim_http, cast.emails["karim"])
+    karim_http.post(f"/posts/{post_id}/react", data={"emoji": "🎉"})  # Karim reacts to his own news
+    received = observer.get_received()
+    names = [e["name"] for e in received]
+    assert "post.edited" in names and "post.reactions" in names
+    reactions = next(e["args"][0] for e in received if e["name"] == "post.reactions")
+    assert reactions["reactions"] == {"🎉": {"count": 1, "mine": False}}
+
+
+def test_live_unread_badge(app, client, cast):  # noqa: F811
+    karim = _socket(app, auth={"token": cast.tokens["karim"]})
+    karim.get_received()
+    start_thread(client, cast, body="Une question pour @karim-benali")
+    (event,) = _events(karim, "notification")
+    assert event["unread"] == 1 and event["title"] == "Approvisionnement responsable"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port, process, timeout=40):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server on port {port} stopped: {process.stdout.read().decode(errors='replace')[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"server on port {port} did not start")
+
+
+def _redis_available():
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return True
+    except Exception:
+        return False
+
+
+def test_two_server_processes_share_posts_through_redis(app, client, cast, tmp_path):  # noqa: F811
+    if not _redis_available():
+        service_missing(f"Redis unreachable at {REDIS_URL}")
+    import socketio as socketio_client
+
+    thread_id = start_thread(client, cast)
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    ports = [_free_port(), _free_port()]
+    processes = []
+    for port in ports:
+        env = {
+            **os.environ, "HUB_DATABASE_URL": database_url, "HUB_REDIS_URL": REDIS_URL, "HUB_SECRET_KEY": app.config["SECRET_KEY"],
+            "HUB_INSTANCE_PATH": str(tmp_path / f"instance-{port}"), "HUB_BASE_URL": f"http://127.0.0.1:{port}",
+            "HUB_SEARCH_INDEX_PATH": str(tmp_path / f"index-{port}"), "HUB_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+        env.pop("HUB_MAIL_SERVER", None)
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        ))
+    sio = socketio_client.Client(reconnection=False)
+    received = []
+    arrived = threading.Event()
+
+    @sio.on("post.new")
+    def _new(data):
+        received.append(data)
+        arrived.set()
+
+    try:
+        for port, process in zip(ports, processes):
+            _wait_for_port(port, process)
+        sio.connect(f"http://127.0.0.1:{ports[0]}", auth={"token": cast.tokens["observer"]}, transports=["websocket"], wait_timeout=10)
+        assert sio.call("join", {"room": f"thread:{thread_id}"}, timeout=10) == {"ok": True, "room": f"thread:{thread_id}"}
+        import json
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{ports[1]}/api/v1/threads/{thread_id}/posts",
+            data=json.dumps({"body": "Envoyé par le second serveur"}).encode(), method="POST",
+            headers={"Content-Type": "application/json", **auth(cast, "karim")},
+        )
+        with urllib.request.urlopen(request, timeout=20) as response:
+            assert response.status == 201
+            post_id = json.loads(response.read())["id"]
+        assert arrived.wait(15), "the post did not reach the client of the other process"
+        assert received[0]["post_id"] == post_id and "Envoyé par le second serveur" in received[0]["body_html"]
+    finally:
+        if sio.connected:
+            sio.disconnect()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()

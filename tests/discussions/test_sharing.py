@@ -1,0 +1,114 @@
+"""Nothing shared is lost: links get preview cards (read server-side, carefully) and, like files
+dropped in, are filed in the community's resources pointing back to the discussion."""
+import http.server
+import io
+import threading
+import time
+
+import pytest
+
+from tests.conftest import login
+from tests.discussions.conftest import auth, cast, start_thread  # noqa: F401  (cast is a fixture)
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<title>Titre de secours</title>
+<meta property="og:title" content="Guide de l&#39;approvisionnement responsable">
+<meta property="og:description" content="Comment une ville achète local et social.">
+<meta property="og:image" content="/images/couverture.png">
+</head><body>Bonjour</body></html>"""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    hits = []
+
+    def do_GET(self):  # noqa: N802
+        _Handler.hits.append(self.path)
+        if self.path == "/slow":
+            time.sleep(3)
+        if self.path == "/huge":
+            body = b"<html><head>" + b" " * (800 * 1024) + b"<title>Trop loin</title></head></html>"
+        elif self.path == "/redirect-private":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:1/secret")
+            self.end_headers()
+            return
+        else:
+            body = PAGE.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def page_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Handler.hits = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _page(app, cast, thread_id, who="karim"):  # noqa: F811
+    client = app.test_client()
+    login(client, cast.emails[who])
+    return client.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def test_no_request_to_loopback_addresses_by_default(app, client, cast, page_server):  # noqa: F811
+    thread_id = start_thread(client, cast, body=f"Lien interne : {page_server}/guide")
+    assert _Handler.hits == []
+    page = _page(app, cast, thread_id)
+    assert 'data-testid="link-card"' in page and "Guide de" not in page and f"{page_server}/guide" in page
+
+
+@pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIMEOUT=1.0)
+def test_link_preview_card_and_the_link_filed_as_a_resource(app, client, cast, page_server):  # noqa: F811
+    thread_id = start_thread(client, cast, body=f"Voyez ce guide : {page_server}/guide.")
+    assert _Handler.hits == ["/guide"]
+    page = _page(app, cast, thread_id)
+    assert "Guide de l&#39;approvisionnement responsable" in page and "Comment une ville achète local et social." in page
+    assert f'href="{page_server}/guide"' in page
+    resources = client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "karim")).get_json()
+    (filed,) = [r for r in resources["resources"] if r.get("url") == f"{page_server}/guide"] if "resources" in resources else [None]
+    assert filed is not None and filed["title"] == "Guide de l'approvisionnement responsable"
+    full = client.get(f"/api/v1/resources/{filed['id']}", headers=auth(cast, "karim")).get_json()
+    assert f"http://localhost/threads/{thread_id}" in full["summary"]
+
+    started = time.monotonic()
+    slow = start_thread(client, cast, title="Lent", body=f"{page_server}/slow et {page_server}/huge et {page_server}/redirect-private")
+    assert time.monotonic() - started < 3.0 + 2.5
+    page = _page(app, cast, slow)
+    assert page.count('data-testid="link-card"') == 3 and "Trop loin" not in page
+
+
+def test_files_dropped_in_are_attached_and_filed(app, cast):  # noqa: F811
+    client = app.test_client()
+    login(client, cast.emails["julie"])
+    form = client.get(f"/c/{cast.slug}/discussions/new").get_data(as_text=True)
+    import re
+
+    category = re.search(r'<option[^>]*value="(\d+)"', form).group(1)
+    created = client.post(f"/c/{cast.slug}/discussions/new", content_type="multipart/form-data", data={
+        "title": "Bilan 2025", "body": "Le bilan est joint.", "category": category,
+        "files": [(io.BytesIO("Bilan annuel de l’économie sociale à Lévis.".encode()), "bilan-2025.txt")],
+    })
+    assert created.status_code == 302, created.get_data(as_text=True)[:2000]
+    page = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="file-card"' in page and "bilan-2025.txt" in page
+    download = re.search(r'href="(/resources/\d+/download)"', page).group(1)
+    assert "Bilan annuel" in client.get(download).get_data(as_text=True)
+    bad = client.post(created.headers["Location"] + "/reply", content_type="multipart/form-data", data={
+        "body": "Et ceci", "files": [(io.BytesIO(b"\x00\x01\x02binary"), "virus.exe")],
+    })
+    assert bad.status_code in (415, 422) and "Et ceci" in bad.get_data(as_text=True)

@@ -1,0 +1,189 @@
+"""Notifications as people get them: the centre and its badge, per-community preferences, emails in
+the recipient's language with a one-click unsubscribe link, digests, and an SMTP outage that loses
+nothing and sends nothing twice."""
+import email
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from tests.api.spec import assert_matches_spec
+from tests.conftest import link_in, login
+from tests.discussions.conftest import auth, cast, emails, post_reply, start_thread  # noqa: F401  (cast is a fixture)
+
+
+def _logged(app, cast, who):  # noqa: F811
+    client = app.test_client()
+    login(client, cast.emails[who])
+    return client
+
+
+def _slug_pref(client, cast, level, email_choice):  # noqa: F811
+    page = client.get("/account/notifications").get_data(as_text=True)
+    prefix = page.split('name="prefix" value="', 1)[1].split('"', 1)[0]
+    return client.post("/account/notifications", data={
+        "prefix": prefix, f"{prefix}-community": cast.slug, f"{prefix}-level": level, f"{prefix}-email": email_choice,
+    })
+
+
+def test_centre_badge_and_mark_read(app, client, cast):  # noqa: F811
+    thread_id = start_thread(client, cast, body="Question pour @karim-benali")
+    karim = _logged(app, cast, "karim")
+    home = karim.get("/").get_data(as_text=True)
+    assert '<span data-unread-count>1</span>' in home
+    centre = karim.get("/notifications").get_data(as_text=True)
+    assert "mentioned you in" in centre and "Approvisionnement responsable" in centre
+    data = assert_matches_spec(client.get("/api/v1/notifications", headers=auth(cast, "karim")), "get", "/notifications")
+    assert data["unread"] == 1 and data["notifications"][0]["event"] == "mention" and data["notifications"][0]["actor"] == "Julie Roy"
+    karim.get(f"/threads/{thread_id}")  # reading the thread marks its notifications read
+    assert client.get("/api/v1/notifications", headers=auth(cast, "karim")).get_json()["unread"] == 0
+    post_reply(client, cast, thread_id, "Relance @karim-benali", who="julie")
+    assert karim.post("/notifications/read").status_code == 302
+    assert client.get("/api/v1/notifications?unread=1", headers=auth(cast, "karim")).get_json()["notifications"] == []
+    assert client.get("/api/v1/notifications").status_code == 401
+
+
+def test_watching_muted_and_thread_levels(app, client, cast):  # noqa: F811
+    facilitator = _logged(app, cast, "facilitator")
+    assert _slug_pref(facilitator, cast, "watching", "never").status_code == 302
+    karim = _logged(app, cast, "karim")
+    assert _slug_pref(karim, cast, "muted", "immediate").status_code == 302
+    thread_id = start_thread(client, cast, body="Un mot pour @karim-benali")
+    assert client.get("/api/v1/notifications", headers=auth(cast, "karim")).get_json()["total"] == 0
+    watched = client.get("/api/v1/notifications", headers=auth(cast, "facilitator")).get_json()
+    assert [n["event"] for n in watched["notifications"]] == ["new_thread"]
+    assert not [m for m in emails(app) if m["to"] in (cast.emails["karim"], cast.emails["facilitator"])]
+
+    # Julie started the thread: she watches it and hears of replies; muting the thread stops that.
+    post_reply(client, cast, thread_id, "Première réponse", who="facilitator")
+    assert client.get("/api/v1/notifications", headers=auth(cast, "julie")).get_json()["notifications"][0]["event"] == "new_post"
+    julie = _logged(app, cast, "julie")
+    assert julie.post(f"/threads/{thread_id}/subscription", data={"subscription-level": "muted"}).status_code == 302
+    post_reply(client, cast, thread_id, "Deuxième réponse", who="facilitator")
+    assert client.get("/api/v1/notifications", headers=auth(cast, "julie")).get_json()["total"] == 1
+    assert julie.post(f"/threads/{thread_id}/subscription", data={"subscription-level": "loud"}).status_code == 422
+    assert _slug_pref(julie, cast, "bruyant", "immediate").status_code == 422
+
+
+def test_emails_in_the_recipients_language_and_one_click_unsubscribe(app, client, cast):  # noqa: F811
+    thread_id = start_thread(client, cast, body="Bonjour @karim-benali et @sophie-gagnon")
+    to_karim = [m for m in emails(app) if m["to"] == cast.emails["karim"]]
+    to_sophie = [m for m in emails(app) if m["to"] == cast.emails["facilitator"]]
+    assert to_karim[0]["subject"] == "Julie Roy mentioned you: Approvisionnement responsable"
+    assert len(to_sophie) == 1 and "Julie Roy" in to_sophie[0]["subject"]  # in French, once the catalogue has it
+    unsubscribe = [line for line in to_karim[0]["body"].splitlines() if "/notifications/unsubscribe/" in line][0]
+    url = link_in(unsubscribe)
+    anonymous = app.test_client()
+    page = anonymous.get(url.replace("http://localhost", ""))
+    assert page.status_code == 200 and "CP Économie sociale municipale" in page.get_data(as_text=True)
+    assert anonymous.get(url.replace("http://localhost", "")[:-3] + "xyz").status_code == 404
+    before = len(emails(app))
+    post_reply(client, cast, thread_id, "Encore @karim-benali", who="julie")
+    assert cast.emails["karim"] not in [m["to"] for m in emails(app)[before:]]
+    assert client.get("/api/v1/notifications", headers=auth(cast, "karim")).get_json()["total"] == 2  # still in the hub
+
+
+def test_daily_and_weekly_digests(app, client, cast):  # noqa: F811
+    from hub.extensions import db
+    from hub.notifications.service import run_digests
+    from hub.timeutil import utcnow
+
+    karim = _logged(app, cast, "karim")
+    assert _slug_pref(karim, cast, "normal", "daily").status_code == 302
+    julie = _logged(app, cast, "julie")
+    assert _slug_pref(julie, cast, "normal", "weekly").status_code == 302
+    thread_id = start_thread(client, cast, body="Pour @karim-benali")
+    post_reply(client, cast, thread_id, "Et encore @karim-benali", who="facilitator")
+    assert not [m for m in emails(app) if m["to"] in (cast.emails["karim"], cast.emails["julie"])]
+    with app.app_context():
+        assert run_digests(app) == 0  # not a day yet
+        assert run_digests(app, now=utcnow() + timedelta(days=1, minutes=1)) == 1
+        db.session.remove()
+    digest = [m for m in emails(app) if m["to"] == cast.emails["karim"]]
+    assert len(digest) == 1 and digest[0]["subject"] == "Daily digest: 2 new in CP Économie sociale municipale"
+    assert "Julie Roy mentioned you" in digest[0]["body"] and "Sophie Gagnon mentioned you" in digest[0]["body"]
+    assert "/notifications/unsubscribe/" in digest[0]["body"]
+    with app.app_context():
+        assert run_digests(app, now=utcnow() + timedelta(days=8)) == 1  # Julie's week: the reply
+        assert run_digests(app, now=utcnow() + timedelta(days=8, minutes=5)) == 0
+        db.session.remove()
+    weekly = [m for m in emails(app) if m["to"] == cast.emails["julie"]]
+    assert len(weekly) == 1 and "Première réponse" not in weekly[0]["body"] and "Sophie Gagnon" in weekly[0]["body"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_port():
+    return _free_port()
+
+
+def _start_smtp(port, inbox):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller
+
+
+def test_smtp_outage_loses_nothing_and_sends_nothing_twice(app, client, cast, smtp_port):  # noqa: F811
+    from hub.notifications.mail import run_worker
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_RETRY_BASE_SECONDS=0.2, MAIL_SENDER="hub@exemple.ca")
+    inbox = Inbox()
+    server = _start_smtp(smtp_port, inbox)
+    server.stop()  # the SMTP server is down
+
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(app, stop, 0.1), daemon=True)
+    worker.start()
+    try:
+        thread_id = start_thread(client, cast, body="Pour @karim-benali et @sophie-gagnon")
+        post_reply(client, cast, thread_id, "Relance à @karim-benali", who="facilitator")
+        queued = emails(app)
+        assert len(queued) == 4  # two mentions, then the mention of Karim and the reply to Julie
+        time.sleep(1.0)  # the worker tries, fails, and backs off
+        assert inbox.messages == []
+        from hub.extensions import db
+        from hub.notifications.models import OutgoingEmail
+
+        with app.app_context():
+            attempts = [m.attempts for m in db.session.query(OutgoingEmail)]
+            assert all(a >= 1 for a in attempts) and all(m.sent_at is None for m in db.session.query(OutgoingEmail))
+            db.session.remove()
+        server = _start_smtp(smtp_port, inbox)  # back up
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(inbox.messages) < len(queued):
+            time.sleep(0.1)
+        time.sleep(1.0)  # time for a duplicate to show up, if the worker sent one
+    finally:
+        stop.set()
+        worker.join(10)
+        server.stop()
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(inbox.messages) == len(queued) and len(set(ids)) == len(ids)
+    assert sorted((m["To"], m["Subject"]) for m in inbox.messages) == sorted((q["to"], q["subject"]) for q in queued)
+    assert {m["From"] for m in inbox.messages} == {"hub@exemple.ca"}
+    with app.app_context():
+        from hub.extensions import db
+        from hub.notifications.models import OutgoingEmail
+
+        assert all(m.sent_at is not None for m in db.session.query(OutgoingEmail))
+        db.session.remove()
