@@ -104,7 +104,38 @@ def on_join(data):
     if target is None or not access.can(current_user, action, target):
         return {"ok": False, "error": "forbidden"}
     join_room(room, sid=request.sid)
+    if room.startswith("thread:"):
+        _PEOPLE[request.sid] = (current_user.id, current_user.display_name)
+        socketio.emit("presence", {"room": room, "people": present(room)}, to=room)
     return {"ok": True, "room": room}
+
+
+# --- who is here ------------------------------------------------------------------------------
+# The people with a thread's page open, as this process sees them (with several processes, each
+# knows its own connections). Names are kept per connection; a closed connection leaves its rooms,
+# so it drops out of the list the next time someone asks.
+_PEOPLE = {}
+
+
+def present(room):
+    sids = [sid for sid, _eio in socketio.server.manager.get_participants("/", room)]
+    for sid in list(_PEOPLE):
+        if not socketio.server.manager.is_connected(sid, "/"):
+            _PEOPLE.pop(sid, None)
+    names = {}
+    for sid in sids:
+        if sid in _PEOPLE:
+            user_id, name = _PEOPLE[sid]
+            names[user_id] = name
+    return sorted(names.values(), key=str.casefold)
+
+
+@socketio.on("who")
+def on_who(data):
+    room = data.get("room") if isinstance(data, dict) else None
+    if not isinstance(room, str) or not room.startswith("thread:") or room not in (socketio.server.rooms(request.sid) or []):
+        return {"ok": False, "error": "forbidden"}
+    return {"ok": True, "room": room, "people": present(room)}
 
 
 @socketio.on("leave")

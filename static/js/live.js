@@ -28,9 +28,24 @@
     var posts = document.querySelector("[data-thread-id]");
     var room = posts ? "thread:" + posts.getAttribute("data-thread-id") : null;
 
+    var presence = document.querySelector("[data-testid=presence]");
+    function showPresence(people) {
+      if (!presence || !people) { return; }
+      presence.textContent = presence.getAttribute("data-label") + " " + people.join(", ");
+      presence.hidden = people.length === 0;
+    }
+
     socket.on("connect", function () {
       if (room) { socket.emit("join", { room: room }); }
     });
+    socket.on("presence", function (data) { if (data.room === room) { showPresence(data.people); } });
+    if (room) {
+      setInterval(function () {
+        if (socket.connected) {
+          socket.emit("who", { room: room }, function (answer) { if (answer && answer.ok) { showPresence(answer.people); } });
+        }
+      }, 20000);
+    }
 
     socket.on("notification", function (data) {
       var badge = document.querySelector("[data-unread-badge]");

@@ -61,6 +61,19 @@ def test_outsider_cannot_join_a_private_threads_room(app, client, cast):  # noqa
     assert reactions["reactions"] == {"🎉": {"count": 1, "mine": False}}
 
 
+def test_who_is_here(app, client, cast):  # noqa: F811
+    thread_id = start_thread(client, cast)
+    room = f"thread:{thread_id}"
+    julie = _socket(app, auth={"token": cast.tokens["julie"]})
+    assert julie.emit("who", {"room": room}, callback=True)["ok"] is False  # not in the room yet
+    julie.emit("join", {"room": room}, callback=True)
+    karim = _socket(app, auth={"token": cast.tokens["karim"]})
+    karim.emit("join", {"room": room}, callback=True)
+    assert _events(julie, "presence")[-1]["people"] == ["Julie Roy", "Karim Benali"]
+    karim.disconnect()
+    assert julie.emit("who", {"room": room}, callback=True) == {"ok": True, "room": room, "people": ["Julie Roy"]}
+
+
 def test_live_unread_badge(app, client, cast):  # noqa: F811
     karim = _socket(app, auth={"token": cast.tokens["karim"]})
     karim.get_received()
