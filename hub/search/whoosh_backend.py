@@ -11,34 +11,39 @@ Writes: Whoosh allows one writer per index. A lock per index path serializes wri
 process; across processes Whoosh's own lock file is taken with a timeout and retried. A crash
 leaves at worst unreferenced segment files: the index stays openable at its last commit.
 """
+import heapq
 import html
 import logging
 import threading
 import time
 import zlib
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from whoosh import collectors, columns
 from whoosh import fields as wf
+from whoosh import formats
 from whoosh import index as windex
-from whoosh import highlight as whl
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.index import LockError
+from whoosh.system import pack_uint
 from whoosh.writing import CLEAR
 
 from .analysis import analyze, english_analyzer, fold, french_analyzer, normalize_language, spelling_analyzer
 from .base import SearchBackend, SearchHit, SearchResults
 from .query import And, Field, Not, Or, Phrase, Prefix, Word, has_text, parse, simplify
+from .snippets import SNIPPET_CHARS, highlight, highlight_terms
 from .suggest import build_suggestion
 
 log = logging.getLogger(__name__)
 
 MAX_INDEXED_CHARS = 300_000  # of a body, for matching
 SNIPPET_SOURCE_CHARS = 30_000  # of a body, kept (compressed) to cut snippets from
-SNIPPET_CHARS = 240
 SUGGEST_BELOW = 5  # "did you mean" is looked for when fewer results than this were found
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+THEME_SEPARATOR = "\x1f"
+ALLOWED_CACHE_SIZE = 4096  # readable-document sets kept (per principal, per set of principals)
 
 # Facet name (as in base.FACETS) -> index field.
 FACET_FIELDS = {
@@ -60,26 +65,98 @@ def _lock_for(path):
         return _locks.setdefault(str(Path(path).resolve()), threading.RLock())
 
 
-class _VectorCategorizer(sorting.OverlappingCategorizer):
-    """Multi-valued facet keys read from term vectors; a document without values has none."""
+class _Collector(collectors.TopCollector):
+    """Every matching document the searcher may read (``matched``), and the best ``limit`` of
+    them by score when ``scored``. ``allowed`` (global docnums, None for everything) is checked
+    before a document is scored, counted or faceted: access is part of the query."""
 
-    def keys_for(self, matcher, docid):
-        try:
-            return [k.decode("utf-8") if isinstance(k, bytes) else k for k in super().keys_for(matcher, docid)]
-        except Exception:  # Whoosh raises a bare Exception for a document without a vector
-            return []
+    def __init__(self, limit, allowed, scored):
+        super().__init__(limit=limit, usequality=False)
+        self.allowed = allowed
+        self.scored = scored
+        self.matched = []
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context if self.scored else context.set(weighting=None))
+
+    def collect_matches(self):
+        allowed, offset, matched = self.allowed, self.offset, self.matched
+        collect = super().collect if self.scored else None
+        for sub_docnum in self.matches():
+            docnum = offset + sub_docnum
+            if allowed is not None and docnum not in allowed:
+                continue
+            matched.append(docnum)
+            if collect is not None:
+                collect(sub_docnum)
 
 
-class MultiValueFacet(sorting.FieldFacet):
-    def __init__(self, fieldname):
-        super().__init__(fieldname, allow_overlap=True)
+def _segments_key(searcher):
+    """What identifies the documents a searcher sees: its segments and their deletions."""
+    key = []
+    for sub, _offset in searcher.leaf_searchers():
+        segment = sub.reader().segment()  # None for an empty index
+        key.append((segment.segment_id(), segment.deleted_count()) if segment is not None else (None, 0))
+    return tuple(key)
 
-    def categorizer(self, global_searcher):
-        return _VectorCategorizer(global_searcher, self.fieldname)
+
+def _anchored(node):
+    """True when every match of ``node`` has one of its words (so it matches only documents of
+    the language whose fields it looks in)."""
+    if isinstance(node, (Word, Prefix, Phrase)):
+        return True
+    if isinstance(node, And):
+        return any(_anchored(c) for c in node.children)
+    if isinstance(node, Or):
+        return all(_anchored(c) for c in node.children)
+    return False  # a field, a NOT
+
+
+class FastPositions(formats.Positions):
+    """Positions, from the analyzer's ``index_terms`` when it has one (no Token per word)."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        index_terms = getattr(analyzer, "index_terms", None)
+        if index_terms is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        first, terms = index_terms(value)
+        poses = {}
+        for pos, term in enumerate(terms, first):
+            found = poses.get(term)
+            if found is None:
+                poses[term] = [pos]
+            else:
+                found.append(pos)
+        fb = self.field_boost
+        encode = self.encode
+        for term, poslist in poses.items():
+            yield (term, len(poslist), len(poslist) * fb, encode(poslist))
+
+
+class WordSet(formats.Frequency):
+    """Each distinct word once (frequency 1), from the analyzer's ``words`` when it has one."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        words = getattr(analyzer, "words", None)
+        if words is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        fb, one = self.field_boost, pack_uint(1)
+        for word in words(value):
+            yield (word, 1, fb, one)
+
+
+def _text(analyzer, field_boost=1.0):
+    field = wf.TEXT(analyzer=analyzer, field_boost=field_boost)
+    field.format = FastPositions(field_boost=field_boost)
+    return field
 
 
 def build_schema():
     fr, en = french_analyzer(), english_analyzer()
+    spell = wf.TEXT(analyzer=spelling_analyzer(), phrase=False)
+    spell.format = WordSet()
     return wf.Schema(
         key=wf.ID(unique=True, stored=True, sortable=True),
         kind=wf.ID(stored=True, sortable=True),
@@ -89,14 +166,14 @@ def build_schema():
         title=wf.STORED(),
         url=wf.STORED(),
         text=wf.STORED(),  # the start of the body, zlib-compressed, for snippets
-        title_fr=wf.TEXT(analyzer=fr, field_boost=3.0),
-        body_fr=wf.TEXT(analyzer=fr),
-        title_en=wf.TEXT(analyzer=en, field_boost=3.0),
-        body_en=wf.TEXT(analyzer=en),
-        spell=wf.TEXT(analyzer=spelling_analyzer(), phrase=False),
+        title_fr=_text(fr, 3.0),
+        body_fr=_text(fr),
+        title_en=_text(en, 3.0),
+        body_en=_text(en),
+        spell=spell,
         type=wf.ID(sortable=True),
         theme=wf.KEYWORD(commas=True),  # folded, for filters
-        theme_facet=wf.KEYWORD(commas=True, vector=True),  # as written, for facets
+        theme_facet=wf.COLUMN(columns.RefBytesColumn()),  # as written, joined by THEME_SEPARATOR, for facets
         municipality=wf.ID(),  # folded, for filters
         municipality_facet=wf.ID(sortable=True),
         year=wf.NUMERIC(int, bits=32, stored=True, sortable=True),
@@ -120,18 +197,6 @@ def _clean(text):
     return (text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
 
 
-class MarkFormatter(whl.Formatter):
-    """Escaped text with matches wrapped in <mark>."""
-
-    between = " … "
-
-    def _text(self, text):
-        return html.escape(text, quote=False)
-
-    def format_token(self, text, token, replace=False):
-        return "<mark>" + html.escape(whl.get_text(text, token, replace), quote=False) + "</mark>"
-
-
 def plain_snippet(text, length=SNIPPET_CHARS):
     text = " ".join((text or "").split())
     if len(text) > length:
@@ -149,6 +214,11 @@ class WhooshBackend(SearchBackend):
         self._lock = _lock_for(self.path)
         self._ix = None
         self.schema = build_schema()
+        self._local = threading.local()
+        self._cache_lock = threading.Lock()
+        self._segment_columns = {}  # segment id -> {facet: raw values by docnum}
+        self._column_cache = {}  # _segments_key -> {facet: raw values by global docnum}
+        self._allowed_key, self._allowed_by_principal, self._allowed_by_set = None, {}, {}
 
     # --- the index ----------------------------------------------------------------------
 
@@ -203,10 +273,10 @@ class WhooshBackend(SearchBackend):
             "readers": ",".join(sorted({r for r in doc.readers if r and "," not in r})),
             "title": title,
             "url": doc.url,
-            "text": zlib.compress(body[:SNIPPET_SOURCE_CHARS].encode("utf-8")),
+            "text": zlib.compress(body[:SNIPPET_SOURCE_CHARS].encode("utf-8"), 1),
             f"title_{language}": title,
             f"body_{language}": body,
-            "spell": title + "\n" + body,
+            "spell": (title, body),  # WordSet takes both texts
             "language": language,
             "updated_at": _naive_utc(doc.updated_at),
         }
@@ -217,7 +287,7 @@ class WhooshBackend(SearchBackend):
         themes = [" ".join(t.replace(",", " ").split()) for t in doc.themes or () if t and t.strip()]
         if themes:
             fields["theme"] = ",".join(fold(t) for t in themes)
-            fields["theme_facet"] = ",".join(themes)
+            fields["theme_facet"] = THEME_SEPARATOR.join(dict.fromkeys(themes)).encode("utf-8")
         if doc.municipality and doc.municipality.strip():
             fields["municipality"] = fold(" ".join(doc.municipality.split()))
             fields["municipality_facet"] = " ".join(doc.municipality.split())
@@ -226,14 +296,18 @@ class WhooshBackend(SearchBackend):
         return fields
 
     def upsert(self, documents):
-        documents = list(documents)
-        if not documents:
+        # One writer per batch; the last version of a key in the batch wins.
+        prepared = list({d.key: self._fields(d) for d in documents}.values())
+        if not prepared:
             return
-        prepared = [self._fields(d) for d in documents]
 
         def work(writer):
+            # What update_document does, with one searcher for the whole batch.
+            with writer.searcher() as searcher:
+                for docnum in searcher._find_unique([("key", fields["key"]) for fields in prepared]):
+                    writer.delete_document(docnum)
             for fields in prepared:
-                writer.update_document(**fields)
+                writer.add_document(**fields)
 
         self._write(work)
 
@@ -320,7 +394,10 @@ class WhooshBackend(SearchBackend):
         for language in ("fr", "en"):
             node = simplify(parsed.root, language)
             if node is not None:
-                branches.append(wq.And([wq.Term("language", language), self._compile(node, language)]))
+                compiled = self._compile(node, language)
+                # title_fr/body_fr only hold French documents: the language test is needed only
+                # when the branch can match without one of its words (NOT, fields).
+                branches.append(compiled if _anchored(node) else wq.And([wq.Term("language", language), compiled]))
         return wq.Or(branches) if branches else wq.NullQuery
 
     def _filters(self, query):
@@ -341,62 +418,151 @@ class WhooshBackend(SearchBackend):
             filters.append(wq.Term("language", normalize_language(query.language)))
         return filters
 
+    # --- searching ----------------------------------------------------------------------
+
+    def _searcher(self):
+        """A searcher on the latest commit, kept between searches (one per thread): opening every
+        segment's files for each search costs more than most searches."""
+        searcher = getattr(self._local, "searcher", None)
+        searcher = self._index().searcher() if searcher is None else searcher.refresh()
+        self._local.searcher = searcher
+        return searcher
+
+    def _columns(self, searcher, key):
+        """Facet name -> the raw column value of every document (by global docnum), and
+        ``updated_at``: read once per segment, then kept."""
+        leaves = searcher.leaf_searchers()
+        with self._cache_lock:
+            found = self._column_cache.get(key)
+        if found is not None:
+            return found
+        fields = {**FACET_FIELDS, "updated_at": "updated_at"}
+        found = {name: [] for name in fields}
+        for sub, _offset in leaves:
+            reader = sub.reader()
+            segment = reader.segment()
+            segment_id = segment.segment_id() if segment is not None else None  # a segment's columns never change
+            with self._cache_lock:
+                per_segment = self._segment_columns.get(segment_id) if segment_id is not None else None
+            if per_segment is None:
+                per_segment = {}
+                for name, fieldname in fields.items():
+                    if reader.has_column(fieldname):
+                        per_segment[name] = list(reader.column_reader(fieldname, translate=False))
+                    else:
+                        per_segment[name] = [None] * reader.doc_count_all()
+                if segment_id is not None:
+                    with self._cache_lock:
+                        self._segment_columns[segment_id] = per_segment
+            for name in fields:
+                found[name].extend(per_segment[name])
+        with self._cache_lock:
+            live = {segment_id for segment_id, _deleted in key}
+            for stale in [k for k in self._segment_columns if k not in live]:
+                del self._segment_columns[stale]
+            self._column_cache = {key: found}
+        return found
+
+    def _allowed(self, searcher, key, principals):
+        """The global docnums of the documents ``principals`` may read (None: everything), from the
+        ``readers`` postings; kept per principal for the current segments."""
+        if "admin" in principals:
+            return None
+        principals = tuple(sorted(p for p in principals if p))
+        with self._cache_lock:
+            if self._allowed_key != key:
+                self._allowed_key, self._allowed_by_principal, self._allowed_by_set = key, {}, {}
+            found = self._allowed_by_set.get(principals)
+        if found is not None:
+            return found
+        sets = []
+        for principal in principals:
+            with self._cache_lock:
+                docs = self._allowed_by_principal.get(principal)
+            if docs is None:
+                docs = set()
+                for sub, offset in searcher.leaf_searchers():
+                    reader = sub.reader()
+                    if ("readers", principal) in reader:
+                        docs.update(offset + d for d in reader.postings("readers", principal).all_ids())
+                docs = frozenset(docs)
+                with self._cache_lock:
+                    if len(self._allowed_by_principal) >= ALLOWED_CACHE_SIZE:
+                        self._allowed_by_principal.pop(next(iter(self._allowed_by_principal)))
+                    self._allowed_by_principal[principal] = docs
+            sets.append(docs)
+        found = frozenset().union(*sets) if len(sets) != 1 else sets[0]
+        with self._cache_lock:
+            if len(self._allowed_by_set) >= ALLOWED_CACHE_SIZE:
+                self._allowed_by_set.pop(next(iter(self._allowed_by_set)))
+            self._allowed_by_set[principals] = found
+        return found
+
     def search(self, query):
         parsed = parse(query.text)
         page, per_page = max(1, int(query.page)), max(1, int(query.per_page))
-        access = self._access(query.principals)
-        if access is wq.NullQuery:
+        if self._access(query.principals) is wq.NullQuery:
             return SearchResults(total=0, hits=[], facets={name: {} for name in FACET_FIELDS})
-        parts = [self._text_query(parsed), *self._filters(query)]
-        if access is not None:
-            parts.append(wq.ConstantScoreQuery(access, 0.0))
-        full = wq.And(parts)
+        full = wq.And([self._text_query(parsed), *self._filters(query)])
         by_date = query.sort == "date" or not has_text(parsed.root)
-        groupedby = {name: MultiValueFacet(field) if name == "theme" else sorting.FieldFacet(field) for name, field in FACET_FIELDS.items()}
         limit = page * per_page
-        with self._index().searcher() as searcher:
-            results = searcher.search(
-                full, limit=limit, groupedby=groupedby, maptype=sorting.Count, terms=True, optimize=False,
-                **({"sortedby": "updated_at", "reverse": True} if by_date else {}),
-            )
-            total = len(results)
-            hits = [self._hit(hit) for hit in results[(page - 1) * per_page:limit]]
-            facets = {name: self._facet(name, results.groups(name)) for name in FACET_FIELDS}
-            suggestion = None
-            if total < SUGGEST_BELOW and not parsed.is_empty:
-                suggestion = self._suggest(searcher, parsed, access)
+        searcher = self._searcher()
+        key = _segments_key(searcher)
+        columns = self._columns(searcher, key)
+        allowed = self._allowed(searcher, key, query.principals)
+        collector = _Collector(limit, allowed, scored=not by_date)
+        ran = allowed is None or bool(allowed)  # nothing readable: nothing to look for
+        if ran:
+            searcher.search_with_collector(full, collector)
+        matched = collector.matched
+        if not ran:
+            ranked = []
+        elif by_date:  # the newest first (ties: the later document first)
+            updated = columns["updated_at"]
+            ranked = [(d, 0.0) for d in heapq.nlargest(limit, matched, key=lambda d: (updated[d] or 0, d))]
+        else:
+            ranked = [(d, score) for score, d in collector.results().top_n]
+        total = len(matched)
+        facets = self._facets(columns, matched)
+        terms = highlight_terms(parsed)
+        hits = [self._hit(searcher, docnum, score, terms) for docnum, score in ranked[(page - 1) * per_page:limit]]
+        suggestion = None
+        if total < SUGGEST_BELOW and not parsed.is_empty:
+            suggestion = self._suggest(searcher, parsed, self._access(query.principals))
         return SearchResults(total=total, hits=hits, facets=facets, suggestion=suggestion)
 
-    @staticmethod
-    def _facet(name, groups):
-        counts = {}
-        for value, count in groups.items():
-            if isinstance(value, bytes):
-                value = value.decode("utf-8")
-            if value is None or value == "":
-                continue
-            if name == "year" and not 0 < int(value) < 10000:  # the column's stand-in for "no year"
-                continue
-            if name == "community":
-                value = int(value)
-            counts[value] = counts.get(value, 0) + count
-        return dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+    def _facets(self, columns, matched):
+        """Counts of each facet's values over the matched documents (column values, decoded once
+        per distinct value)."""
+        facets = {}
+        for name, fieldname in FACET_FIELDS.items():
+            raw = Counter(map(columns[name].__getitem__, matched))
+            counts = {}
+            for value, count in raw.items():
+                if value is None or value == b"":
+                    continue
+                if name == "theme":
+                    for theme in dict.fromkeys(value.decode("utf-8").split(THEME_SEPARATOR)):
+                        if theme:
+                            counts[theme] = counts.get(theme, 0) + count
+                    continue
+                value = self.schema[fieldname].from_column_value(value)
+                if name == "year":
+                    if not 0 < int(value) < 10000:  # the column's stand-in for "no year"
+                        continue
+                    value = int(value)
+                elif name == "community":
+                    value = int(value)
+                counts[value] = counts.get(value, 0) + count
+            facets[name] = dict(sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+        return facets
 
-    def _hit(self, hit):
-        fields = hit.fields()
+    def _hit(self, searcher, docnum, score, terms):
+        fields = searcher.stored_fields(docnum)
         language = fields.get("language", "fr")
         text = zlib.decompress(fields["text"]).decode("utf-8") if fields.get("text") else ""
-        snippet = None
-        if hit.results.has_matched_terms():
-            terms = set()
-            for fieldname, term in hit.matched_terms():
-                if fieldname in (f"title_{language}", f"body_{language}"):
-                    terms.add(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if terms and text:
-                snippet = whl.highlight(
-                    text, frozenset(terms), self.schema[f"body_{language}"].analyzer,
-                    whl.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60), MarkFormatter(), top=2, order=whl.FIRST,
-                )
+        stems, prefixes = terms.get(language, (frozenset(), frozenset()))
+        snippet = highlight(text, language, stems, prefixes) if (stems or prefixes) and text else None
         community = fields.get("community")
         return SearchHit(
             kind=fields["kind"],
@@ -406,7 +572,7 @@ class WhooshBackend(SearchBackend):
             snippet=snippet or plain_snippet(text),
             community_id=int(community) if community else None,
             updated_at=_aware(fields["updated_at"]),
-            score=float(hit.score or 0.0),
+            score=float(score or 0.0),
         )
 
     def _suggest(self, searcher, parsed, access):
