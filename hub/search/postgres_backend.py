@@ -21,13 +21,14 @@ from .analysis import fold, normalize_language, spelling_words
 from .base import SearchBackend, SearchHit, SearchResults
 from .query import And, Field, Not, Phrase, Prefix, Word, has_text, parse, simplify
 from .suggest import build_suggestion
+from .snippets import highlight, highlight_terms as _highlight_terms
 from .whoosh_backend import MAX_INDEXED_CHARS, SNIPPET_SOURCE_CHARS, SUGGEST_BELOW, plain_snippet
 
 CONFIGS = {"fr": "hub_fr", "en": "hub_en"}
 FACETS = ("kind", "type", "theme", "municipality", "year", "language", "community")
-# Marks around matches in ts_headline's output: private-use characters, removed from indexed text.
+# Formerly marks around matches in ts_headline's output: private-use characters, still removed
+# from indexed text.
 START, STOP = "\ue000", "\ue001"
-HEADLINE_OPTIONS = f'StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
 
 
 def ensure_postgres_search_setup(connection):
@@ -276,7 +277,10 @@ class PostgresBackend(SearchBackend):
             conditions.append("(" + " OR ".join(branches) + ")" if branches else "FALSE")
         access = self._access(query.principals, sql)
         if access is not None:
-            conditions.append(access)
+            # With words to look for, the readers test is applied to the rows the text index
+            # finds ("IS TRUE" keeps the planner from starting with the readers index, then reading
+            # every readable row's vector); without words, the readers index finds the rows.
+            conditions.append(f"({access}) IS TRUE" if any(ranking.values()) else access)
         if query.kinds:
             conditions.append(f"d.kind = ANY(CAST({sql.bind(list(query.kinds))} AS text[]))")
         if query.community_ids:
@@ -307,51 +311,59 @@ class PostgresBackend(SearchBackend):
                 en=f"ts_rank_cd(d.tsv, {by_language['en']}, 32)" if by_language["en"] else "0",
                 fr=f"ts_rank_cd(d.tsv, {by_language['fr']}, 32)" if by_language["fr"] else "0",
             )
-            headline_query = "CASE WHEN s.language = 'en' THEN {en} ELSE {fr} END".format(
-                en=by_language["en"] or "NULL::tsquery", fr=by_language["fr"] or "NULL::tsquery"
-            )
-            headline = (
-                "ts_headline(CAST(CASE WHEN s.language = 'en' THEN 'hub_en' ELSE 'hub_fr' END AS regconfig), "
-                f"left(s.body, {SNIPPET_SOURCE_CHARS}), {headline_query}, {sql.bind(HEADLINE_OPTIONS)})"
-            )
         else:
-            rank, headline = "0", "NULL"
-        order = "d.updated_at DESC, d.key" if by_date else "rank DESC, d.updated_at DESC, d.key"
-        outer_order = "s.updated_at DESC, s.key" if by_date else "s.rank DESC, s.updated_at DESC, s.key"
-        facets_sql = f"""
+            rank = "0"
+        order = "updated_at DESC, key" if by_date else "rank DESC, updated_at DESC, key"
+        # One pass over the matching rows the searcher may read: the total, every facet and the
+        # page's keys come from the same materialized set (the rank, which reads each row's
+        # vector, is computed once per row, and only when sorting by relevance).
+        search_sql = f"""
             WITH m AS MATERIALIZED (
-                SELECT d.kind, d.type, d.themes, d.municipality, d.year, d.language, d.community_id
+                SELECT d.key, d.kind, d.type, d.themes, d.municipality, d.year, d.language, d.community_id,
+                       d.updated_at, {rank if not by_date else "0"} AS rank
                 FROM search_documents d WHERE {where}
+            ),
+            page AS (
+                SELECT key, rank, row_number() OVER () AS n FROM (
+                    SELECT key, rank FROM m ORDER BY {order}
+                    LIMIT {sql.bind(per_page)} OFFSET {sql.bind((page - 1) * per_page)}
+                ) p
             )
-            SELECT 'total' AS facet, NULL AS value, count(*) AS n FROM m
-            UNION ALL SELECT 'kind', kind, count(*) FROM m GROUP BY kind
-            UNION ALL SELECT 'type', type, count(*) FROM m WHERE type IS NOT NULL GROUP BY type
-            UNION ALL SELECT 'theme', t.v, count(*) FROM m, unnest(m.themes) AS t(v) GROUP BY t.v
-            UNION ALL SELECT 'municipality', municipality, count(*) FROM m WHERE municipality IS NOT NULL GROUP BY municipality
-            UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year
-            UNION ALL SELECT 'language', language, count(*) FROM m GROUP BY language
-            UNION ALL SELECT 'community', community_id::text, count(*) FROM m WHERE community_id IS NOT NULL GROUP BY community_id
+            SELECT 'total' AS facet, NULL AS value, count(*) AS n, NULL AS key, NULL::float8 AS rank FROM m
+            UNION ALL SELECT 'kind', kind, count(*), NULL, NULL FROM m GROUP BY kind
+            UNION ALL SELECT 'type', type, count(*), NULL, NULL FROM m WHERE type IS NOT NULL GROUP BY type
+            UNION ALL SELECT 'theme', t.v, count(*), NULL, NULL FROM m, unnest(m.themes) AS t(v) GROUP BY t.v
+            UNION ALL SELECT 'municipality', municipality, count(*), NULL, NULL FROM m WHERE municipality IS NOT NULL GROUP BY municipality
+            UNION ALL SELECT 'year', year::text, count(*), NULL, NULL FROM m WHERE year IS NOT NULL GROUP BY year
+            UNION ALL SELECT 'language', language, count(*), NULL, NULL FROM m GROUP BY language
+            UNION ALL SELECT 'community', community_id::text, count(*), NULL, NULL FROM m WHERE community_id IS NOT NULL GROUP BY community_id
+            UNION ALL SELECT 'hit', NULL, n, key, rank FROM page
         """
-        hits_sql = f"""
-            SELECT s.key, s.kind, s.object_id, s.title, s.url, s.community_id, s.updated_at, s.rank,
-                   {headline} AS snippet, left(s.body, 600) AS head
-            FROM (
-                SELECT d.key, d.kind, d.object_id, d.title, d.url, d.community_id, d.updated_at, d.language, d.body,
-                       {rank} AS rank
-                FROM search_documents d WHERE {where}
-                ORDER BY {order}
-                LIMIT {sql.bind(per_page)} OFFSET {sql.bind((page - 1) * per_page)}
-            ) s
-            ORDER BY {outer_order}
+        # The page's rows only: their text (bounded) for the snippet.
+        page_sql = f"""
+            SELECT d.key, d.kind, d.object_id, d.title, d.url, d.community_id, d.updated_at, d.language,
+                   left(d.body, {SNIPPET_SOURCE_CHARS}) AS text
+            FROM search_documents d WHERE d.key = ANY(CAST(:keys AS text[]))
         """
-        total, facets = 0, {name: {} for name in FACETS}
+        total, facets, page_keys = 0, {name: {} for name in FACETS}, []
+        terms = _highlight_terms(parsed)
         with db.engine.connect() as conn:
-            for facet, value, count in conn.execute(sa.text(facets_sql), sql.params):
+            # The cost model does not see that reading ``tsv`` for a row means fetching it from
+            # TOAST: without this, a word found in a few percent of the rows may be looked for by
+            # reading every row's vector instead of through the GIN index.
+            conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            for facet, value, count, key, score in conn.execute(sa.text(search_sql), sql.params):
                 if facet == "total":
                     total = count
+                elif facet == "hit":
+                    page_keys.append((count, key, score))
                 elif value is not None:
                     facets[facet][int(value) if facet in ("year", "community") else value] = count
-            hits = [self._hit(row) for row in conn.execute(sa.text(hits_sql), sql.params)] if total else []
+            hits = []
+            if page_keys:
+                page_keys.sort()
+                rows = {row.key: row for row in conn.execute(sa.text(page_sql), {"keys": [k for _n, k, _s in page_keys]})}
+                hits = [self._hit(rows[key], score, terms) for _n, key, score in page_keys if key in rows]
             suggestion = None
             if total < SUGGEST_BELOW and not parsed.is_empty:
                 suggestion = self._suggest(conn, parsed, query.principals)
@@ -359,20 +371,19 @@ class PostgresBackend(SearchBackend):
         return SearchResults(total=total, hits=hits, facets=facets, suggestion=suggestion)
 
     @staticmethod
-    def _hit(row):
-        if row.snippet and START in row.snippet:
-            snippet = html.escape(" ".join(row.snippet.split()), quote=False).replace(START, "<mark>").replace(STOP, "</mark>")
-        else:
-            snippet = plain_snippet(row.head)
+    def _hit(row, score, terms):
+        # Only the displayed page's rows reach this point, with a bounded start of their text.
+        stems, prefixes = terms.get(row.language if row.language == "en" else "fr")
+        snippet = highlight(row.text, row.language, stems, prefixes) if (stems or prefixes) and row.text else None
         return SearchHit(
             kind=row.kind,
             id=row.object_id,
             title=row.title,
             url=row.url,
-            snippet=snippet,
+            snippet=snippet or plain_snippet(row.text[:600] if row.text else ""),
             community_id=row.community_id,
             updated_at=row.updated_at.astimezone(timezone.utc),
-            score=float(row.rank or 0.0),
+            score=float(score or 0.0),
         )
 
     def _suggest(self, conn, parsed, principals):
