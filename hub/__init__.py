@@ -37,6 +37,7 @@ def create_app(config=None, **overrides):
     limiter.init_app(app)
     # Handlers must be declared before the first init_app so every app instance gets them.
     from . import realtime  # noqa: F401
+    from .notes import realtime as _notes_realtime  # noqa: F401
 
     socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=_socket_origin_check(app) if not app.testing else "*")
     i18n.init_app(app)
@@ -45,13 +46,15 @@ def create_app(config=None, **overrides):
     cli.init_app(app)
     access.init_app(app)
 
-    from . import discussions, meetings, notifications, resources, search
+    from . import discussions, meetings, notes, notifications, resources, search
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .communities.views import bp as communities_bp
     from .core import bp as core_bp
     from .meetings import api as _meetings_api  # noqa: F401  (routes on the API blueprint)
     from .meetings.views import bp as meetings_bp
+    from .notes import api as _notes_api  # noqa: F401  (routes on the API blueprint)
+    from .notes.views import bp as notes_bp
     from .discussions.views import bp as discussions_bp
     from .discussions import api as _discussions_api  # noqa: F401  (routes on the API blueprint)
     from .notifications.views import bp as notifications_bp
@@ -67,12 +70,14 @@ def create_app(config=None, **overrides):
     app.register_blueprint(resources_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(notes_bp)
     app.register_blueprint(discussions_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     resources.init_app(app)
     meetings.init_app(app)
+    notes.init_app(app)
     discussions.init_app(app)
     notifications.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox

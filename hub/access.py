@@ -296,6 +296,52 @@ def _follow_up(user, meeting):
     return role_in(user, meeting.community) in CONTRIBUTING_ROLES
 
 
+# --- notes ------------------------------------------------------------------------------
+
+
+def _note_role(user, note):
+    """The reader's role in the note's community if they may read the note: its owner, everyone
+    for a community note, the chosen members for a shared one; None otherwise."""
+    role = role_in(user, note.community)
+    if role not in READING_ROLES:
+        return None
+    if note.owner_id == user.id or note.visibility == "community":
+        return role
+    if note.visibility == "members" and user.id in note.shared_user_ids:
+        return role
+    return None
+
+
+@rule("note.create")
+def _create_note(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule("note.read")
+def _read_note(user, note):
+    return _note_role(user, note) is not None
+
+
+@rule("note.edit")
+def _edit_note(user, note):
+    """Contributors who may read it; a guest only a note shared with them by name. Observers read only."""
+    role = _note_role(user, note)
+    if role in CONTRIBUTING_ROLES:
+        return True
+    return role == "guest" and (note.owner_id == user.id or user.id in note.shared_user_ids)
+
+
+@rule("note.manage")
+def _manage_note(user, note):
+    """Share, withdraw, attach, delete: the note's owner only, while a contributor."""
+    return _authenticated(user) and note.owner_id == user.id and role_in(user, note.community) in CONTRIBUTING_ROLES
+
+
+@rule("note.templates")
+def _note_templates(user, community):
+    return role_in(user, community) == "facilitator"
+
+
 @rule("calendar.feed")
 def _own_feed(user, target):
     return _authenticated(user)

@@ -216,5 +216,8 @@ def load_demo():
     _load_resources(community, founder)
     db.session.flush()
     _load_meetings(community, users)
+    from .discussions import demo as discussions_demo
+
+    discussions_demo.load(community, users)
     db.session.commit()
     return community

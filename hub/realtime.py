@@ -144,3 +144,24 @@ def on_leave(data):
     if isinstance(room, str):
         leave_room(room, sid=request.sid)
     return {"ok": True}
+
+
+# --- disconnects ----------------------------------------------------------------------------
+# Socket.IO takes one "disconnect" handler: features add theirs here (called with the sid).
+DISCONNECT_HOOKS = []
+
+
+def on_disconnect_call(hook):
+    DISCONNECT_HOOKS.append(hook)
+    return hook
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    import logging
+
+    for hook in DISCONNECT_HOOKS:
+        try:
+            hook(request.sid)
+        except Exception:  # one feature's clean-up must not stop the others'
+            logging.getLogger(__name__).exception("disconnect hook %r failed", hook)

@@ -28,13 +28,17 @@ ACCOUNT_POST = (LOGIN, 422, 422, 422, 422, 422, 422)
 MANAGE_INVALID_POST = (404, 404, 403, 403, 403, 422, 422)
 # Run last: they change the visitor's own membership or session.
 LAST = ["discussions.delete_post", "api.delete_post", "meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
-        "meetings.revoke_feed", "api.delete_resource", "resources.delete", "communities.leave", "communities.invitation", "accounts.logout"]
+        "meetings.revoke_feed", "api.delete_resource", "resources.delete", "notes.delete_template", "notes.delete", "communities.leave",
+        "communities.invitation", "accounts.logout"]
 # Meetings: the member organises the poll and the meeting; the guest was invited to neither.
 CONTRIBUTOR_GET = (404, 404, 403, 403, 200, 200, 200)
 CONTRIBUTOR_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
 CONTRIBUTOR_INVALID = (404, 404, 403, 403, 422, 422, 422)
 RESOURCE_EDIT = (404, 404, 403, 403, 200, 200, 200)  # the member is the resource's author
 RESOURCE_EDIT_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
+NOTE_OWNER_GET = (404, 404, 403, 403, 200, 403, 200)  # the member owns the note
+NOTE_OWNER_POST = (404, 404, 403, 403, OK_REDIRECT, 403, OK_REDIRECT)
+NOTE_OWNER_INVALID = (404, 404, 403, 403, 422, 403, 422)
 
 EXPECTED = {
     ("GET", "core.home"): EVERYONE_200,
@@ -148,6 +152,33 @@ EXPECTED = {
     ("GET", "api.meeting_ics"): READER,
     ("GET", "api.community_calendar"): READER,
     ("GET", "api.calendar_feed"): (401, 200, 200, 200, 200, 200, 200),
+    # Notes: the member owns a note shared with the whole community; only its owner shares, attaches
+    # or deletes it; the guest and the observer read it; a community template for the facilitator.
+    ("GET", "notes.mine"): ACCOUNT,
+    ("GET", "notes.community"): READER,
+    ("GET", "notes.new"): CONTRIBUTOR_GET,
+    ("POST", "notes.new"): CONTRIBUTOR_INVALID,
+    ("GET", "notes.show"): READER,
+    ("GET", "notes.edit"): CONTRIBUTOR_GET,
+    ("POST", "notes.edit"): CONTRIBUTOR_INVALID,
+    ("GET", "notes.share"): NOTE_OWNER_GET,
+    ("POST", "notes.share"): NOTE_OWNER_INVALID,
+    ("GET", "notes.attach"): NOTE_OWNER_GET,
+    ("POST", "notes.attach"): NOTE_OWNER_POST,  # nothing chosen: detached
+    ("POST", "notes.delete"): NOTE_OWNER_POST,
+    ("GET", "notes.history"): READER,
+    ("GET", "notes.revision"): READER,
+    ("POST", "notes.restore"): CONTRIBUTOR_POST,
+    ("GET", "notes.export"): READER,
+    ("GET", "notes.print_view"): READER,
+    ("GET", "notes.templates"): MANAGE_GET,
+    ("POST", "notes.templates"): MANAGE_INVALID_POST,
+    ("POST", "notes.delete_template"): MANAGE_POST,
+    ("POST", "api.create_note"): CONTRIBUTOR_INVALID,
+    ("GET", "api.get_note"): READER,
+    ("PUT", "api.update_note"): CONTRIBUTOR_INVALID,
+    ("GET", "api.note_revisions"): READER,
+    ("POST", "api.share_note"): NOTE_OWNER_INVALID,
     # Discussions: the member started the thread and wrote its posts; the guest was not invited to it.
     ("GET", "discussions.index"): READER,
     ("GET", "discussions.new_thread"): CONTRIBUTOR_GET,
@@ -247,6 +278,7 @@ def world(app, factory):
         args.update(resource_id=documents[0].id, number=1, theme_id=theme.id)
         api_deletion = documents[1].id
         args.update(_meetings_world(app, community, member))
+        args.update(_notes_world(app, community, member, args["meeting_id"]))
         args.update(_discussions_world(app, community, member))
     tokens = {role: factory.token(email) for role, email in emails.items()}
     return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept, "api_deletion": api_deletion}
@@ -283,6 +315,38 @@ def _meetings_world(app, community, member):
             "follow_up_id": follow_up.id, "key": start.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ"),
             "guest_poll_token": links["guest.poll@exemple.ca"], "feed_token": meetings.feed_url(feed).rsplit("/", 1)[1][:-4],
         }
+
+
+def _discussions_world(app, community, member):
+    """A thread started by the member with two posts (one for the API to delete), a second category,
+    and a signed unsubscribe link."""
+    from hub.discussions import service as discussions
+    from hub.extensions import db
+    from hub.notifications import service as notifications
+
+    with app.test_request_context():
+        thread, post = discussions.create_thread(community, member, "Habitation communautaire", "Qui a un règlement ?")
+        second = discussions.reply(thread, member, "Un exemple à Lévis.")
+        category = discussions.add_category(community, "Financement")
+        db.session.commit()
+        return {
+            "thread_id": thread.id, "post_id": post.id, "api_post_deletion": second.id, "category_id": category.id,
+            "unsubscribe_token": notifications.unsubscribe_token(member.id, community.id),
+        }
+
+
+def _notes_world(app, community, member, meeting_id):
+    """A note of the member's, shared with the whole community and attached to the meeting, and a
+    community template."""
+    from hub.extensions import db
+    from hub.notes import service as notes
+
+    with app.test_request_context():
+        note = notes.create_note(community, member, title="Compte rendu", body="Présents : tous", visibility="community",
+                                 attachment=("meeting", meeting_id))
+        template = notes.add_template(community, member, "Fiche projet", "## Budget")
+        db.session.commit()
+        return {"note_id": note.id, "template_id": template.id}
 
 
 def _discussions_world(app, community, member):

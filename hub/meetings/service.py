@@ -686,9 +686,20 @@ def mentioned_resources(meeting, user):
 
 
 def linked_notes(meeting, user):
-    """Notes (minutes) and discussion threads linked to the meeting. The notes and discussions
-    packages fill this in when they land; until then a meeting has none."""
-    return []
+    """Notes attached to the meeting (its minutes) that the user may read, each with a title and url."""
+    from ..notes import service as notes
+
+    return [
+        LinkedNote(note.id, note.title, url_for("notes.show", note_id=note.id))
+        for note in notes.notes_attached("meeting", meeting.id, user)
+    ]
+
+
+@dataclass
+class LinkedNote:
+    id: int
+    title: str
+    url: str
 
 
 # --- reminders ----------------------------------------------------------------------------

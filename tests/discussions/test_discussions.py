@@ -302,3 +302,13 @@ def test_thread_page_queries_do_not_grow_with_posts(app, client, cast):  # noqa:
     assert few <= 20
     page = _text(karim.get(f"/threads/{large}?page=6"))
     assert "Page 6 of 6" in page and page.count('data-testid="post"') == 131 - 5 * 25
+
+
+def test_threads_and_posts_are_found_by_search(app, client, cast):  # noqa: F811
+    thread_id = start_thread(client, cast, title="Gestion des matières résiduelles", body="Les écocentres de quartier")
+    post_reply(client, cast, thread_id, "Le compostage communautaire fonctionne très bien à Laval.")
+    found = client.get("/api/v1/search?q=compostage", headers=auth(cast, "observer")).get_json()
+    assert [(r["kind"], r["title"]) for r in found["results"]] == [("post", "Gestion des matières résiduelles")]
+    found = client.get("/api/v1/search?q=ecocentres", headers=auth(cast, "julie")).get_json()
+    assert "thread" in [r["kind"] for r in found["results"]]
+    assert client.get("/api/v1/search?q=compostage", headers=auth(cast, "outsider")).get_json()["results"] == []

@@ -1,0 +1,159 @@
+// Live co-editing of a note: CodeMirror 6 bound to a Yjs document (y-codemirror.next), synced over
+// Socket.IO in the room note:<id>. The plain form stays underneath: without JavaScript, or when the
+// live connection cannot start, the note is edited in its textarea and saved with its base revision.
+import * as Y from "yjs";
+import { yCollab } from "y-codemirror.next";
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
+import { EditorView, basicSetup } from "codemirror";
+import { EditorState } from "@codemirror/state";
+import { markdown } from "@codemirror/lang-markdown";
+
+const REMOTE = "remote";
+// Cursor colours with at least 4.5:1 contrast on white for the name labels.
+const COLOURS = [
+  ["#1f6feb", "#1f6feb33"], ["#b3261e", "#b3261e33"], ["#1b7f3b", "#1b7f3b33"], ["#8a3ffc", "#8a3ffc33"],
+  ["#a15c00", "#a15c0033"], ["#00727a", "#00727a33"], ["#c0267e", "#c0267e33"], ["#4a5568", "#4a556833"],
+];
+
+function start(form) {
+  const noteId = Number(form.dataset.noteId);
+  const textarea = form.querySelector("textarea[name=body]");
+  const status = form.querySelector("[data-testid=note-status]");
+  const people = form.querySelector("[data-testid=note-people]");
+  const liveField = form.querySelector("input[name=live]");
+  const labels = form.dataset;
+  if (!noteId || !textarea || typeof window.io !== "function") return;
+
+  const doc = new Y.Doc();
+  const ytext = doc.getText("body");
+  const awareness = new Awareness(doc);
+  const [color, colorLight] = COLOURS[Number(form.dataset.userId || 0) % COLOURS.length];
+  awareness.setLocalStateField("user", { name: form.dataset.userName || "", color, colorLight });
+
+  let view = null;
+  let synced = false;
+  let readonly = false;
+  let pending = 0;
+  let closed = false;
+
+  function say(key) {
+    if (!status) return;
+    status.textContent = labels[key] || "";
+    status.dataset.state = key.replace(/^label/, "").toLowerCase(); // live, saving, offline, connecting, readonly
+  }
+
+  function refreshStatus() {
+    if (closed) return;
+    if (!socket.connected) say("labelOffline");
+    else if (!synced) say("labelConnecting");
+    else if (readonly) say("labelReadonly");
+    else say(pending ? "labelSaving" : "labelLive");
+  }
+
+  function mount() {
+    const extensions = [
+      basicSetup,
+      markdown(),
+      EditorView.lineWrapping,
+      yCollab(ytext, awareness),
+      EditorView.contentAttributes.of({ "aria-label": labels.labelEditor || "", "aria-multiline": "true" }),
+    ];
+    if (readonly) extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
+    const holder = document.createElement("div");
+    holder.className = "note-editor";
+    holder.dataset.testid = "note-editor";
+    textarea.insertAdjacentElement("afterend", holder);
+    view = new EditorView({ state: EditorState.create({ doc: ytext.toString(), extensions }), parent: holder });
+    textarea.hidden = true;
+    textarea.disabled = true; // the text travels through the live document, not the form
+    if (liveField) liveField.value = "1";
+    form.classList.add("note-form--live");
+  }
+
+  function sendAwareness(clients) {
+    if (!synced) return;
+    socket.emit("note:awareness", { note: noteId, update: encodeAwarenessUpdate(awareness, clients) });
+  }
+
+  function send(update) {
+    pending += 1;
+    refreshStatus();
+    socket.timeout(10000).emit("note:update", { note: noteId, update }, (error, ack) => {
+      pending -= 1;
+      if (error || !ack || !ack.ok) {
+        // Not acknowledged: exchange state vectors again, so nothing is lost.
+        synced = false;
+        if (socket.connected) join();
+      }
+      refreshStatus();
+    });
+  }
+
+  function join() {
+    socket.emit("note:join", { note: noteId, client: doc.clientID, sv: Y.encodeStateVector(doc) }, (ack) => {
+      if (!ack || !ack.ok) {
+        closed = true;
+        if (status) status.textContent = "";
+        return;
+      }
+      Y.applyUpdate(doc, new Uint8Array(ack.update), REMOTE);
+      readonly = Boolean(ack.readonly);
+      if (!view) mount();
+      synced = true;
+      // What the server lacks: edits made while offline.
+      const missing = Y.encodeStateAsUpdate(doc, new Uint8Array(ack.sv));
+      if (!readonly && missing.length > 2) send(missing);
+      sendAwareness([doc.clientID]);
+      refreshStatus();
+    });
+  }
+
+  const socket = window.io();
+  refreshStatus();
+  socket.on("connect", join);
+  socket.on("disconnect", () => {
+    synced = false;
+    refreshStatus();
+  });
+  socket.on("note:update", (message) => {
+    if (message && message.note === noteId) Y.applyUpdate(doc, new Uint8Array(message.update), REMOTE);
+  });
+  socket.on("note:awareness", (message) => {
+    if (message && message.note === noteId) applyAwarenessUpdate(awareness, new Uint8Array(message.update), REMOTE);
+  });
+  socket.on("note:joined", (message) => {
+    if (message && message.note === noteId) sendAwareness([doc.clientID]);
+  });
+  socket.on("note:left", (message) => {
+    if (message && message.note === noteId && Array.isArray(message.clients)) removeAwarenessStates(awareness, message.clients, REMOTE);
+  });
+  socket.on("note:closed", (message) => {
+    if (!message || message.note !== noteId) return;
+    closed = true;
+    socket.disconnect();
+    if (view) view.dispatch({ effects: [] });
+    if (status) status.textContent = labels.labelReadonly || "";
+  });
+
+  doc.on("update", (update, origin) => {
+    if (origin === REMOTE || !synced || readonly) return; // when not synced, the next join sends it
+    send(update);
+  });
+  awareness.on("update", ({ added, updated, removed }, origin) => {
+    if (origin === REMOTE) return;
+    sendAwareness(added.concat(updated, removed));
+  });
+  awareness.on("change", () => {
+    if (!people) return;
+    const names = [];
+    awareness.getStates().forEach((state, clientId) => {
+      if (clientId !== doc.clientID && state.user && state.user.name) names.push(state.user.name);
+    });
+    people.hidden = names.length === 0;
+    people.textContent = names.length ? `✎ ${[...new Set(names)].join(", ")}` : "";
+  });
+  window.addEventListener("pagehide", () => socket.disconnect());
+}
+
+const form = document.querySelector("form.note-form[data-note-id]");
+if (form) start(form);
