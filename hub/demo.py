@@ -219,5 +219,8 @@ def load_demo():
     from .discussions import demo as discussions_demo
 
     discussions_demo.load(community, users)
+    from .notes import demo as notes_demo
+
+    notes_demo.load(community, users)
     db.session.commit()
     return community

@@ -192,3 +192,19 @@ def test_search_reflects_visibility(app, cast):
     client.post(f"/api/v1/notes/{note_id}/share", json={"visibility": "community"}, headers=auth(cast, "owner"))
     assert found(auth(cast, "karim")) == [note_id]
     assert found(auth(cast, "outsider")) == []
+
+
+def test_demo_has_minutes_on_the_monthly_meeting_and_a_story(app):
+    from hub.extensions import db
+    from hub.meetings.models import Meeting
+
+    assert app.test_cli_runner().invoke(args=["hub", "demo"]).exit_code == 0
+    client = app.test_client()
+    login(client, "julie.roy@exemple.ca", "demo-hub-2026")
+    with app.app_context():
+        meeting_id = db.session.execute(sa.select(Meeting.id).where(Meeting.rrule.is_not(None))).scalars().first()
+    assert "Compte rendu — rencontre mensuelle" in text(client.get(f"/meetings/{meeting_id}"))
+    notes = text(client.get("/c/es-municipale/notes"))
+    assert "Récit d&#39;implantation" in notes and "Idées pour la prochaine rencontre" not in notes  # Sophie's private note
+    found = client.get("/search?q=ressourcerie+encombrants")
+    assert "Récit d&#39;implantation" in text(found)
