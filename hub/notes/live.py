@@ -29,6 +29,10 @@ class LiveNote:
         self.editors = {}  # sid -> {"user_id", "client_id", "can_edit"}
         self.contributors = []  # user ids who changed the text since the last revision, in order
         self.dirty = False
+        self.persist_lock = threading.Lock()
+        self.applied = 0  # updates applied in memory
+        self.persisted = 0  # of those, how many are in the stored state
+        self.written_at = None  # when this process last stored the state
 
     @property
     def room(self):
@@ -118,17 +122,19 @@ def editor(note_id, sid):
 
 
 def apply(note_id, sid, update):
-    """Apply a client's update and persist the document; True when the update is safe on disk."""
+    """Apply a client's update in memory: returns (live note, its sequence number), or None when
+    refused. Call ``persist`` with them before acknowledging the update."""
     live = registry().get(note_id)
     if live is None:
-        return False
+        return None
     with live.lock:
         who = live.editors.get(sid)
         if who is None or not who["can_edit"]:
-            return False
+            return None
         before = str(live.text)
         live.doc.apply_update(bytes(update))
-        _persist_state(live)
+        live.applied += 1
+        sequence = live.applied
         if str(live.text) != before:
             live.dirty = True
             if who["user_id"] not in live.contributors:
@@ -136,14 +142,50 @@ def apply(note_id, sid, update):
             else:  # the most recent writer last: they sign the revision
                 live.contributors.remove(who["user_id"])
                 live.contributors.append(who["user_id"])
-    return True
+    return live, sequence
 
 
-def _persist_state(live):
+def persist(live, sequence):
+    """Store the document state unless a write since covered update ``sequence``. Writers queue
+    here and each write covers every update applied before it: one commit for a burst (group commit)."""
     from .models import Note
 
-    db.session.execute(sa.update(Note).where(Note.id == live.note_id).values(crdt_state=live.doc.get_update(), crdt_updated_at=utcnow()))
-    db.session.commit()
+    with live.persist_lock:
+        if live.persisted >= sequence:
+            return
+        stored = _stored_state(live, lock=True)
+        with live.lock:
+            _merge(live, stored)
+            state, upto = live.doc.get_update(), live.applied
+        written = utcnow()
+        db.session.execute(sa.update(Note).where(Note.id == live.note_id).values(crdt_state=state, crdt_updated_at=written))
+        db.session.commit()
+        live.persisted, live.written_at = upto, written
+
+
+def _stored_state(live, lock=False):
+    """The stored state when someone else (another process, a form) wrote it since this process
+    did; None otherwise (the common case costs one small read)."""
+    from .models import Note
+
+    query = sa.select(Note.crdt_updated_at).where(Note.id == live.note_id)
+    if lock and db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    stamp = db.session.execute(query).scalar_one_or_none()
+    if stamp is not None and stamp == live.written_at:
+        return None
+    return db.session.execute(sa.select(Note.crdt_state).where(Note.id == live.note_id)).scalar_one_or_none()
+
+
+def _merge(live, stored):
+    """Take in what another server process stored for this note (CRDT updates merge in any order):
+    the stored state is always the union of every process's document, never one overwriting another."""
+    if not stored:
+        return
+    before = str(live.text)
+    live.doc.apply_update(bytes(stored))
+    if str(live.text) != before:
+        live.dirty = True
 
 
 def edit_live(note, body):
@@ -152,7 +194,9 @@ def edit_live(note, body):
     live = registry().get(note.id)
     if live is None:
         return False
-    with live.lock:
+    stored = note.crdt_state
+    with live.persist_lock, live.lock:  # no older state written after this one
+        _merge(live, stored)
         update = crdt.replace_text(live.doc, live.text, body)
         note.crdt_state = live.doc.get_update()
         note.crdt_updated_at = utcnow()
@@ -178,7 +222,9 @@ def commit_revision(note_id, registry=None):
     live = (registry or globals()["registry"]()).get(note_id)
     if live is None:
         return None
+    stored = _stored_state(live)
     with live.lock:
+        _merge(live, stored)
         if not live.dirty:
             return None
         text = str(live.text)

@@ -7,16 +7,19 @@
 - ``note:leave`` {note}. The server sends ``note:update``, ``note:awareness``, ``note:joined``,
   ``note:left`` {note, clients} and ``note:closed``.
 """
+import logging
+
 from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
 from .. import access
 from ..realtime import on_disconnect_call
-from ..extensions import socketio
+from ..extensions import db, socketio
 from . import live
 
 MAX_UPDATE = 2 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 def _note_id(data):
@@ -73,7 +76,14 @@ def on_update(data):
         return {"ok": False, "error": "invalid"}
     if not applied:
         return {"ok": False, "error": "forbidden"}
+    # Relayed at once; acknowledged once stored (a client resends what was not acknowledged).
     emit("note:update", {"note": note_id, "update": update}, to=live.room(note_id), include_self=False)
+    try:
+        live.persist(*applied)
+    except Exception:
+        log.exception("storing the live document of note %s failed", note_id)
+        db.session.rollback()
+        return {"ok": False, "error": "unavailable"}
     return {"ok": True}
 
 

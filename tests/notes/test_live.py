@@ -172,3 +172,30 @@ def test_a_restart_loses_nothing_acknowledged(tmp_path, factory, cast, app):
         with second.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_two_server_processes_never_overwrite_each_other(tmp_path, cast, app):
+    """Editors of one note served by two processes (sticky sessions): the stored state is the union
+    of both documents, and the revision holds both contributions."""
+    note_id = create(app.test_client(), cast, body="Commun\n", visibility="community")
+    other = build_app(tmp_path / "other", database_url=app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        julie = Editor(app, cast.emails["julie"], note_id)
+        karim = Editor(other, cast.emails["karim"], note_id)
+        assert julie.join()["ok"] and karim.join()["ok"]
+        assert julie.type(0, "Julie ici. ") == [{"ok": True}]
+        assert karim.type(len(karim.value), "Karim là.\n") == [{"ok": True}]
+        from hub.notes import crdt
+
+        stored = crdt.text_of(note_row(app, note_id)[2])
+        assert "Julie ici. " in stored and "Karim là." in stored
+        julie.socket.disconnect()
+        karim.socket.disconnect()
+        body = note_row(app, note_id)[0]
+        assert "Julie ici. " in body and "Karim là." in body
+    finally:
+        from hub.extensions import db
+
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
