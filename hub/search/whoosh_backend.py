@@ -12,6 +12,7 @@ process; across processes Whoosh's own lock file is taken with a timeout and ret
 leaves at worst unreferenced segment files: the index stays openable at its last commit.
 """
 import heapq
+from bisect import bisect_left
 import html
 import logging
 import threading
@@ -27,6 +28,8 @@ from whoosh import formats
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.index import LockError
+from whoosh.matching import IntersectionMatcher, ListMatcher, NullMatcher, ReadTooFar
+from whoosh.util import make_binary_tree
 from whoosh.system import pack_uint
 from whoosh.writing import CLEAR
 
@@ -90,6 +93,61 @@ class _Collector(collectors.TopCollector):
             matched.append(docnum)
             if collect is not None:
                 collect(sub_docnum)
+
+
+class _SortedIds(ListMatcher):
+    """A sorted list of docnums as a matcher, skipping by bisection."""
+
+    def skip_to(self, id):
+        if not self.is_active():
+            raise ReadTooFar
+        if id > self._ids[self._i]:
+            self._i = bisect_left(self._ids, id, self._i)
+
+
+class _ReadableSpanNear(wq.SpanNear2.SpanNear2Matcher):
+    """SpanNear2's matcher whose candidates are also in a list of readable docnums: word positions
+    are only compared in documents the searcher may read."""
+
+    def __init__(self, ms, readable, slop=1, ordered=True, mindist=1):
+        self.readable = readable
+        self.ms = ms
+        self.slop = slop
+        self.ordered = ordered
+        self.mindist = mindist
+        isect = make_binary_tree(IntersectionMatcher, [readable, *ms])
+        wq.spans.SpanWrappingMatcher.__init__(self, isect)
+
+    def copy(self):
+        return self.__class__([m.copy() for m in self.ms], self.readable.copy(), slop=self.slop,
+                              ordered=self.ordered, mindist=self.mindist)
+
+
+class ReadablePhrase(wq.Phrase):
+    """A phrase looked for only in readable documents (``readable(segment searcher)`` gives their
+    sorted docnums in that segment, None when every document is readable): checking the positions
+    of a phrase's words is what phrase queries cost, and most candidates are not readable."""
+
+    def __init__(self, fieldname, words, readable):
+        super().__init__(fieldname, words)
+        self.readable = readable
+
+    def matcher(self, searcher, context=None):
+        ids = self.readable(searcher) if self.readable is not None else None
+        if ids is None:
+            return super().matcher(searcher, context)
+        if not ids or self.fieldname not in searcher.schema:
+            return NullMatcher()
+        field = searcher.schema[self.fieldname]
+        reader = searcher.reader()
+        terms = []
+        for word in self.words:
+            word = field.to_bytes(word)
+            if (self.fieldname, word) not in reader:
+                return NullMatcher()
+            terms.append(wq.Term(self.fieldname, word))
+        ms = [t.matcher(searcher, context) for t in terms]
+        return _ReadableSpanNear(ms, _SortedIds(ids, all_weights=0.0), slop=self.slop, ordered=True, mindist=1)
 
 
 def merge_tiers(writer, segments):
@@ -249,6 +307,7 @@ class WhooshBackend(SearchBackend):
         self._segment_columns = {}  # segment id -> {facet: raw values by docnum}
         self._column_cache = {}  # _segments_key -> {facet: raw values by global docnum}
         self._allowed_key, self._allowed_by_principal, self._allowed_by_set = None, {}, {}
+        self._allowed_sorted = {}  # readable set -> its sorted docnums (phrases)
 
     # --- the index ----------------------------------------------------------------------
 
@@ -383,7 +442,7 @@ class WhooshBackend(SearchBackend):
         terms = [wq.Term("readers", p) for p in sorted(principals) if p]
         return wq.Or(terms) if terms else wq.NullQuery
 
-    def _compile(self, node, language):
+    def _compile(self, node, language, readable=None):
         title, body = f"title_{language}", f"body_{language}"
         if isinstance(node, (Word, Prefix, Phrase)):
             tokens = analyze(node.text, language)
@@ -392,16 +451,16 @@ class WhooshBackend(SearchBackend):
             if len(tokens) == 1:
                 return wq.Or([wq.Term(title, tokens[0]), wq.Term(body, tokens[0])])
             if isinstance(node, Phrase):
-                return wq.Or([wq.Phrase(title, tokens), wq.Phrase(body, tokens)])
+                return wq.Or([ReadablePhrase(title, tokens, readable), ReadablePhrase(body, tokens, readable)])
             return wq.And([wq.Or([wq.Term(title, t), wq.Term(body, t)]) for t in tokens])
         if isinstance(node, Field):
             return self._field(node.name, node.value)
         if isinstance(node, And):
-            return wq.And([self._compile(c, language) for c in node.children])
+            return wq.And([self._compile(c, language, readable) for c in node.children])
         if isinstance(node, Or):
-            return wq.Or([self._compile(c, language) for c in node.children])
+            return wq.Or([self._compile(c, language, readable) for c in node.children])
         if isinstance(node, Not):
-            return wq.Not(self._compile(node.child, language))
+            return wq.Not(self._compile(node.child, language, readable))
         raise TypeError(node)
 
     @staticmethod
@@ -417,14 +476,14 @@ class WhooshBackend(SearchBackend):
             return wq.NumericRange("year", low, high)
         raise ValueError(name)
 
-    def _text_query(self, parsed):
+    def _text_query(self, parsed, readable=None):
         if parsed.is_empty:
             return wq.Every()
         branches = []
         for language in ("fr", "en"):
             node = simplify(parsed.root, language)
             if node is not None:
-                compiled = self._compile(node, language)
+                compiled = self._compile(node, language, readable)
                 # title_fr/body_fr only hold French documents: the language test is needed only
                 # when the branch can match without one of its words (NOT, fields).
                 branches.append(compiled if _anchored(node) else wq.And([wq.Term("language", language), compiled]))
@@ -502,6 +561,7 @@ class WhooshBackend(SearchBackend):
         with self._cache_lock:
             if self._allowed_key != key:
                 self._allowed_key, self._allowed_by_principal, self._allowed_by_set = key, {}, {}
+                self._allowed_sorted = {}
             found = self._allowed_by_set.get(principals)
         if found is not None:
             return found
@@ -528,18 +588,43 @@ class WhooshBackend(SearchBackend):
             self._allowed_by_set[principals] = found
         return found
 
+    def _readable(self, searcher, allowed):
+        """For phrases: segment searcher -> sorted readable docnums in that segment (see
+        ReadablePhrase); None when everything is readable."""
+        if allowed is None:
+            return None
+        with self._cache_lock:
+            ordered = self._allowed_sorted.get(allowed)  # keyed by the (cached, immutable) set
+        if ordered is None:
+            ordered = sorted(allowed)
+            with self._cache_lock:
+                if len(self._allowed_sorted) >= 64:
+                    self._allowed_sorted.clear()
+                self._allowed_sorted[allowed] = ordered
+        spans = {id(sub.reader()): (offset, sub.doc_count_all()) for sub, offset in searcher.leaf_searchers()}
+
+        def readable(segment_searcher):
+            span = spans.get(id(segment_searcher.reader()))
+            if span is None:
+                return None
+            offset, count = span
+            low, high = bisect_left(ordered, offset), bisect_left(ordered, offset + count)
+            return [d - offset for d in ordered[low:high]]
+
+        return readable
+
     def search(self, query):
         parsed = parse(query.text)
         page, per_page = max(1, int(query.page)), max(1, int(query.per_page))
         if self._access(query.principals) is wq.NullQuery:
             return SearchResults(total=0, hits=[], facets={name: {} for name in FACET_FIELDS})
-        full = wq.And([self._text_query(parsed), *self._filters(query)])
         by_date = query.sort == "date" or not has_text(parsed.root)
         limit = page * per_page
         searcher = self._searcher()
         key = _segments_key(searcher)
         columns = self._columns(searcher, key)
         allowed = self._allowed(searcher, key, query.principals)
+        full = wq.And([self._text_query(parsed, self._readable(searcher, allowed)), *self._filters(query)])
         collector = _Collector(limit, allowed, scored=not by_date)
         ran = allowed is None or bool(allowed)  # nothing readable: nothing to look for
         if ran:
