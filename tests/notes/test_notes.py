@@ -208,3 +208,43 @@ def test_demo_has_minutes_on_the_monthly_meeting_and_a_story(app):
     assert "Récit d&#39;implantation" in notes and "Idées pour la prochaine rencontre" not in notes  # Sophie's private note
     found = client.get("/search?q=ressourcerie+encombrants")
     assert "Récit d&#39;implantation" in text(found)
+
+
+def test_notes_attached_to_a_resource_and_a_thread_are_listed_there(app, cast):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from hub.accounts import service as accounts
+    from hub.communities import service as communities
+    from hub.discussions import service as discussions
+    from hub.extensions import db
+    from hub.resources import service as resources
+
+    with app.test_request_context():
+        community = communities.by_slug(cast.slug)
+        owner = accounts.find_by_email(cast.emails["owner"])
+        resource = resources.create(community, owner, {"title": "Politique d'achat", "type": "report", "language": "fr"},
+                                    file=FileStorage(io.BytesIO("Achat responsable.".encode()), "politique.txt"))
+        thread, _post = discussions.create_thread(community, owner, "Clauses sociales", "Qui a un exemple ?")
+        db.session.commit()
+        resource_id, thread_id = resource.id, thread.id
+    create(app.test_client(), cast, title="Lecture de la politique", visibility="community", attached_to={"kind": "resource", "id": resource_id})
+    create(app.test_client(), cast, title="Synthèse de la discussion", visibility="community", attached_to={"kind": "thread", "id": thread_id})
+    create(app.test_client(), cast, title="Brouillon privé", attached_to={"kind": "thread", "id": thread_id})
+    julie = client_for(app, cast, "julie")
+    resource_page = text(julie.get(f"/resources/{resource_id}"))
+    assert 'data-testid="attached-notes"' in resource_page and "Lecture de la politique" in resource_page
+    thread_page = text(julie.get(f"/threads/{thread_id}"))
+    assert "Synthèse de la discussion" in thread_page and "Brouillon privé" not in thread_page
+    assert f"attached_to=thread:{thread_id}" in thread_page.replace("%3A", ":")
+    shown = text(julie.get(f"/notes/{_note_id(app, 'Synthèse de la discussion')}"))
+    assert f"/threads/{thread_id}" in shown  # the note links back to its thread
+
+
+def _note_id(app, title):
+    from hub.extensions import db
+    from hub.notes.models import Note
+
+    with app.app_context():
+        return db.session.execute(sa.select(Note.id).where(Note.title == title)).scalar_one()
