@@ -9,11 +9,43 @@ import { EditorState } from "@codemirror/state";
 import { markdown } from "@codemirror/lang-markdown";
 
 const REMOTE = "remote";
+const MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
+const THEME = EditorView.theme({
+  "&": { minHeight: "20rem", fontSize: "1rem", backgroundColor: "#fff", color: "#1d2430", borderRadius: "8px" },
+  "&.cm-focused": { outline: "3px solid #c2410c", outlineOffset: "2px" },
+  ".cm-scroller": { fontFamily: MONO, lineHeight: "1.5", minHeight: "20rem" },
+  ".cm-gutters": { backgroundColor: "#f5f7fa", color: "#4f5b6b", borderRight: "1px solid #c9d1dc" },
+  ".cm-ySelectionInfo": { fontFamily: "system-ui, sans-serif", fontSize: ".8rem", color: "#fff", opacity: "1", padding: "0 .25rem", borderRadius: "3px" },
+});
 // Cursor colours with at least 4.5:1 contrast on white for the name labels.
 const COLOURS = [
   ["#1f6feb", "#1f6feb33"], ["#b3261e", "#b3261e33"], ["#1b7f3b", "#1b7f3b33"], ["#8a3ffc", "#8a3ffc33"],
   ["#a15c00", "#a15c0033"], ["#00727a", "#00727a33"], ["#c0267e", "#c0267e33"], ["#4a5568", "#4a556833"],
 ];
+
+// The hub's Content-Security-Policy (style-src 'self') ignores style attributes, which is how
+// y-codemirror.next colours other people's cursors, selections and name labels. Styles set through
+// the CSSOM are allowed: copy those attributes into element.style.
+function keepCursorColours(root) {
+  const apply = (element) => {
+    const wanted = element.getAttribute("style");
+    if (!wanted || element.dataset.hubStyle === wanted) return;
+    element.style.cssText = wanted;
+    element.dataset.hubStyle = element.getAttribute("style");
+  };
+  const scan = (node) => {
+    if (node.nodeType !== 1) return;
+    if (node.matches("[class*='cm-y'][style]")) apply(node);
+    node.querySelectorAll("[class*='cm-y'][style]").forEach(apply);
+  };
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      if (mutation.type === "attributes") scan(mutation.target);
+      else mutation.addedNodes.forEach(scan);
+    }
+  }).observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ["style"] });
+  scan(root);
+}
 
 function start(form) {
   const noteId = Number(form.dataset.noteId);
@@ -57,13 +89,18 @@ function start(form) {
       EditorView.lineWrapping,
       yCollab(ytext, awareness),
       EditorView.contentAttributes.of({ "aria-label": labels.labelEditor || "", "aria-multiline": "true" }),
+      THEME,
     ];
     if (readonly) extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
     const holder = document.createElement("div");
     holder.className = "note-editor";
     holder.dataset.testid = "note-editor";
     textarea.insertAdjacentElement("afterend", holder);
-    view = new EditorView({ state: EditorState.create({ doc: ytext.toString(), extensions }), parent: holder });
+    // In a shadow root, CodeMirror's generated styles go to a constructable style sheet, which the
+    // Content-Security-Policy allows (a <style> element would be refused).
+    const shadow = holder.attachShadow({ mode: "open" });
+    view = new EditorView({ state: EditorState.create({ doc: ytext.toString(), extensions }), parent: shadow, root: shadow });
+    keepCursorColours(shadow);
     textarea.hidden = true;
     textarea.disabled = true; // the text travels through the live document, not the form
     if (liveField) liveField.value = "1";

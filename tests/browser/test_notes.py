@@ -70,6 +70,13 @@ def test_two_people_type_at_once(new_context, live_server, note):
     for text in (sophie_text, julie_text):
         expect(text).to_contain_text("Sophie : habitation communautaire.")
         expect(text).to_contain_text("Julie : clauses sociales.")
+    # Julie's cursor shows on Sophie's page, in colour, with her name (styles the CSP lets through).
+    caret = sophie.get_by_test_id("note-editor").locator(".cm-ySelectionCaret").first
+    expect(caret).to_contain_text("Julie Roy")
+    assert caret.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
+    # CodeMirror's own styles apply too: the gutter is beside the text, not above it.
+    gutter = sophie.get_by_test_id("note-editor").locator(".cm-gutters")
+    assert gutter.evaluate("e => getComputedStyle(e).display") == "flex"
     final = text_of(sophie_text)
     assert text_of(julie_text) == final
     assert "Sophie : habitation communautaire." in final and "Julie : clauses sociales." in final
