@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from .analysis import fold, normalize_language, spelling_words
 from .base import SearchBackend, SearchHit, SearchResults
-from .query import And, Field, Not, Phrase, Prefix, Word, has_text, parse, simplify
+from .query import And, Field, Not, Or, Phrase, Prefix, Word, has_text, parse, simplify
 from .suggest import build_suggestion
 from .snippets import highlight, highlight_terms as _highlight_terms
 from .whoosh_backend import MAX_INDEXED_CHARS, SNIPPET_SOURCE_CHARS, SUGGEST_BELOW, plain_snippet
@@ -109,6 +109,20 @@ def _pure_text(node):
     return all(_pure_text(c) for c in node.children)
 
 
+def _has_phrase(node):
+    if isinstance(node, Phrase):
+        return True
+    if isinstance(node, Not):
+        return _has_phrase(node.child)
+    return isinstance(node, (And, Or)) and any(_has_phrase(c) for c in node.children)
+
+
+def _phrase_under_not(node):
+    if isinstance(node, Not):
+        return _has_phrase(node.child)
+    return isinstance(node, (And, Or)) and any(_phrase_under_not(c) for c in node.children)
+
+
 class PostgresBackend(SearchBackend):
     name = "postgres"
     # Writes can join the caller's transaction (``connection=``): the outbox is then applied atomically.
@@ -194,29 +208,30 @@ class PostgresBackend(SearchBackend):
 
     # --- compiling a query --------------------------------------------------------------
 
-    def _tsquery(self, node, config, sql):
-        """A tsquery expression for a tree of words only (no field), or None."""
+    def _tsquery(self, node, config, sql, loose=False):
+        """A tsquery expression for a tree of words only (no field), or None. ``loose``: phrases
+        as their words in any order (a wider match the GIN index answers without reading rows)."""
         if isinstance(node, Word):
             return f"plainto_tsquery('{config}', {sql.bind(node.text)})"
         if isinstance(node, Phrase):
-            return f"phraseto_tsquery('{config}', {sql.bind(node.text)})"
+            return f"{'plainto_tsquery' if loose else 'phraseto_tsquery'}('{config}', {sql.bind(node.text)})"
         if isinstance(node, Prefix):
             return f"to_tsquery('{config}', {sql.bind(chr(39) + node.text.replace(chr(39), '') + chr(39) + ':*')})"
         if isinstance(node, Field):
             return None
         if isinstance(node, Not):
-            inner = self._tsquery(node.child, config, sql)
+            inner = self._tsquery(node.child, config, sql)  # never loosened under a NOT
             return f"(!! {inner})" if inner else None
-        parts = [p for p in (self._tsquery(c, config, sql) for c in node.children) if p]
+        parts = [p for p in (self._tsquery(c, config, sql, loose) for c in node.children) if p]
         if not parts:
             return None
         joiner = " && " if isinstance(node, And) else " || "
         return "(" + joiner.join(parts) + ")"
 
-    def _condition(self, node, config, sql):
+    def _condition(self, node, config, sql, loose=False):
         """A boolean SQL condition for any tree; word-only subtrees become one tsquery match."""
         if _pure_text(node):
-            return f"d.tsv @@ {self._tsquery(node, config, sql)}"
+            return f"d.tsv @@ {self._tsquery(node, config, sql, loose)}"
         if isinstance(node, Field):
             return self._field(node.name, node.value, sql)
         if isinstance(node, Not):
@@ -227,8 +242,8 @@ class PostgresBackend(SearchBackend):
         parts = []
         if text_children:
             group = text_children[0] if len(text_children) == 1 else cls(tuple(text_children))
-            parts.append(f"d.tsv @@ {self._tsquery(group, config, sql)}")
-        parts.extend(self._condition(c, config, sql) for c in others)
+            parts.append(f"d.tsv @@ {self._tsquery(group, config, sql, loose)}")
+        parts.extend(self._condition(c, config, sql, loose) for c in others)
         return "(" + (" AND " if cls is And else " OR ").join(parts) + ")"
 
     @staticmethod
@@ -260,21 +275,33 @@ class PostgresBackend(SearchBackend):
         return f"d.readers && CAST({sql.bind(principals)} AS text[])"
 
     def _where(self, query, parsed, sql):
+        """(conditions, ranking tsquery per language, exact text condition or None).
+
+        A phrase is checked by reading each candidate row's vector (the GIN index only knows
+        which rows have its words). When the query has phrases (not under a NOT), the conditions
+        look for their words only, and ``exact`` is the phrase test, to apply afterwards to the
+        rows found, so that only readable candidates are read."""
         conditions = []
         ranking = {}
+        exact = None
         if parsed.is_empty:
             pass
         else:
-            branches = []
+            branches, exact_branches = [], []
+            two_stage = _has_phrase(parsed.root) and not _phrase_under_not(parsed.root)
             for language in ("fr", "en"):
                 node = simplify(parsed.root, language)
                 if node is None:
                     continue
                 config = CONFIGS[language]
                 test = "d.language = 'en'" if language == "en" else "d.language <> 'en'"
-                branches.append(f"({test} AND {self._condition(node, config, sql)})")
+                branches.append(f"({test} AND {self._condition(node, config, sql, loose=two_stage)})")
+                if two_stage:
+                    exact_branches.append(f"({test} AND {self._condition(node, config, sql)})")
                 ranking[language] = self._tsquery(node, config, sql)
             conditions.append("(" + " OR ".join(branches) + ")" if branches else "FALSE")
+            if exact_branches:
+                exact = "(" + " OR ".join(exact_branches) + ")"
         access = self._access(query.principals, sql)
         if access is not None:
             # With words to look for, the readers test is applied to the rows the text index
@@ -295,7 +322,7 @@ class PostgresBackend(SearchBackend):
             conditions.append(self._field("year", (int(query.year), int(query.year)), sql))
         if query.language:
             conditions.append(f"d.language = {sql.bind(normalize_language(query.language))}")
-        return " AND ".join(conditions) or "TRUE", ranking
+        return " AND ".join(conditions) or "TRUE", ranking, exact
 
     # --- searching ----------------------------------------------------------------------
 
@@ -303,7 +330,7 @@ class PostgresBackend(SearchBackend):
         parsed = parse(query.text)
         page, per_page = max(1, int(query.page)), max(1, int(query.per_page))
         sql = _Sql()
-        where, ranking = self._where(query, parsed, sql)
+        where, ranking, exact = self._where(query, parsed, sql)
         by_date = query.sort == "date" or not has_text(parsed.root)
         by_language = {lang: ranking.get(lang) for lang in ("fr", "en")}
         if any(by_language.values()):
@@ -314,14 +341,19 @@ class PostgresBackend(SearchBackend):
         else:
             rank = "0"
         order = "updated_at DESC, key" if by_date else "rank DESC, updated_at DESC, key"
+        if exact is None:
+            candidates, source = "", f"search_documents d WHERE {where}"
+        else:  # phrases: their words first (the index), then the phrase test on those rows only
+            candidates = f"c AS MATERIALIZED (SELECT d.key FROM search_documents d WHERE {where}), "
+            source = f"c JOIN search_documents d ON d.key = c.key WHERE ({exact}) IS TRUE"
         # One pass over the matching rows the searcher may read: the total, every facet and the
         # page's keys come from the same materialized set (the rank, which reads each row's
         # vector, is computed once per row, and only when sorting by relevance).
         search_sql = f"""
-            WITH m AS MATERIALIZED (
+            WITH {candidates}m AS MATERIALIZED (
                 SELECT d.key, d.kind, d.type, d.themes, d.municipality, d.year, d.language, d.community_id,
                        d.updated_at, {rank if not by_date else "0"} AS rank
-                FROM search_documents d WHERE {where}
+                FROM {source}
             ),
             page AS (
                 SELECT key, rank, row_number() OVER () AS n FROM (

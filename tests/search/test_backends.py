@@ -99,6 +99,10 @@ def test_phrases(run):
     assert ids(run('"sociale économie"')) == set()
     assert ids(run('"politique d\'achat"')) == {2}
     assert ids(run('"land trusts"')) == {3}
+    assert ids(run('approvisionnement -"politique d\'achat"')) == {1}  # a phrase under a NOT
+    assert ids(run('"économie sociale" OR parcs')) == {1, 4}
+    assert ids(run('"économie sociale" type:case_study')) == {1}
+    assert ids(run('"économie sociale"', principals=INSIDER)) == {1, 5}  # only readers find the private one
 
 
 def test_boolean_operators_in_english_and_french(run):
