@@ -108,6 +108,17 @@ class Client:
         if started is not None:
             self.latencies.append((now - started) * 1000)
 
+    def sync(self):
+        """The editor's periodic state-vector check (every 10 s in browsers)."""
+        with self.lock:
+            vector = self.doc.get_state()
+        ack = self.sio.call("note:sync", {"note": self.note_id, "sv": vector}, timeout=10)
+        with self.lock:
+            self.doc.apply_update(bytes(ack["update"]))
+            mine = self.doc.get_update(bytes(ack["sv"]))
+        if len(mine) > 2:
+            self.sio.call("note:update", {"note": self.note_id, "update": mine}, timeout=10)
+
     def edit(self, rng):
         with self.lock:
             before = self.doc.get_state()
@@ -162,6 +173,9 @@ def propagation(editors, seconds, rate):
         deadline = time.perf_counter() + 15
         while len(latencies) < expected and time.perf_counter() < deadline:  # the last relays
             time.sleep(0.1)
+        equal_before_sync = len({str(c.text) for c in clients}) == 1
+        for c in clients:
+            c.sync()
         texts = {str(c.text) for c in clients}
         acks = [ms for c in clients for ms, _ok in c.acks]
         refused = sum(1 for c in clients for _ms, ok in c.acks if not ok)
@@ -173,7 +187,7 @@ def propagation(editors, seconds, rate):
             "deliveries": len(latencies), "expected_deliveries": len(acks) * (editors - 1),
             "propagation_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99), "max": max(latencies, default=None)},
             "ack_ms": {"p50": percentile(acks, 50), "p95": percentile(acks, 95)},
-            "converged": len(texts) == 1, "final_chars": len(texts.pop()) if len(texts) == 1 else None,
+            "equal_before_sync": equal_before_sync, "converged": len(texts) == 1, "final_chars": len(texts.pop()) if len(texts) == 1 else None,
             "server_rss_kb": server_rss,
         }
     finally:
@@ -233,10 +247,10 @@ def main():
     target = RESULTS_DIR / f"notes-{args.editors}-{result['date']}.json"
     target.write_text(json.dumps(result, indent=2) + "\n")
     p, m = result["propagation"], result["memory"]
-    print(f"| editors | updates | deliveries | propagation p50 | p95 | p99 | ack p50 | ack p95 | converged | memory per open note |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| editors | updates | deliveries | propagation p50 | p95 | p99 | ack p50 | ack p95 | equal before sync | converged | memory per open note |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {p['editors']} | {p['updates']} | {p['deliveries']}/{p['expected_deliveries']} | {p['propagation_ms']['p50']:.1f} ms | {p['propagation_ms']['p95']:.1f} ms | "
-          f"{p['propagation_ms']['p99']:.1f} ms | {p['ack_ms']['p50']:.1f} ms | {p['ack_ms']['p95']:.1f} ms | {p['converged']} | {m['kb_per_note']:.0f} kB |")
+          f"{p['propagation_ms']['p99']:.1f} ms | {p['ack_ms']['p50']:.1f} ms | {p['ack_ms']['p95']:.1f} ms | {p['equal_before_sync']} | {p['converged']} | {m['kb_per_note']:.1f} kB |")
     print(f"raw: {target.relative_to(ROOT)}")
 
 

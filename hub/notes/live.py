@@ -114,6 +114,17 @@ def join(note, sid, user_id, client_id, can_edit, state_vector=None):
         return missing, live.doc.get_state()
 
 
+def missing(note_id, sid, state_vector):
+    """(what a joined connection lacks, server state vector), or None when it has not joined."""
+    live = registry().get(note_id)
+    if live is None:
+        return None
+    with live.lock:
+        if sid not in live.editors:
+            return None
+        return live.doc.get_update(bytes(state_vector)), live.doc.get_state()
+
+
 def editor(note_id, sid):
     live = registry().get(note_id)
     if live is None:

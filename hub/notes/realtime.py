@@ -3,6 +3,7 @@
 - ``note:join`` {note, client, sv?} → ack {ok, update, sv, readonly}: the update holds what the
   client's state vector lacks; the client answers with what the server lacks (offline edits).
 - ``note:update`` {note, update} → ack {ok}: applied and persisted before the ack, then relayed.
+- ``note:sync`` {note, sv} → ack {ok, update, sv}: the same exchange for a joined client, now and then.
 - ``note:awareness`` {note, update}: cursors and names, relayed as is.
 - ``note:leave`` {note}. The server sends ``note:update``, ``note:awareness``, ``note:joined``,
   ``note:left`` {note, clients} and ``note:closed``.
@@ -62,6 +63,24 @@ def on_join(data):
     join_room(live.room(note.id), sid=request.sid)
     emit("note:joined", {"note": note.id}, to=live.room(note.id), include_self=False)
     return {"ok": True, "update": missing, "sv": server_vector, "readonly": not can_edit, "revision": note.revision}
+
+
+@socketio.on("note:sync")
+def on_sync(data):
+    """A joined client's periodic check: what it lacks, by its state vector (a relay that never
+    arrived is caught here), and the server's state vector so it sends what the server lacks."""
+    note_id = _note_id(data)
+    state_vector = _bytes(data, "sv") if note_id else None
+    if state_vector is None:
+        return {"ok": False, "error": "invalid"}
+    try:
+        found = live.missing(note_id, request.sid, state_vector)
+    except Exception:  # not a state vector
+        return {"ok": False, "error": "invalid"}
+    if found is None:
+        return {"ok": False, "error": "forbidden"}
+    missing, server_vector = found
+    return {"ok": True, "update": missing, "sv": server_vector}
 
 
 @socketio.on("note:update")

@@ -145,6 +145,18 @@ function start(form) {
     });
   }
 
+  // Now and then, compare state vectors with the server: an update lost on the way is caught.
+  function resync() {
+    if (!synced || closed) return;
+    socket.timeout(10000).emit("note:sync", { note: noteId, sv: Y.encodeStateVector(doc) }, (error, ack) => {
+      if (error || !ack || !ack.ok) return;
+      Y.applyUpdate(doc, new Uint8Array(ack.update), REMOTE);
+      const mine = Y.encodeStateAsUpdate(doc, new Uint8Array(ack.sv));
+      if (!readonly && mine.length > 2) send(mine);
+    });
+  }
+  window.setInterval(resync, 10000);
+
   const socket = window.io();
   refreshStatus();
   socket.on("connect", join);

@@ -199,3 +199,20 @@ def test_two_server_processes_never_overwrite_each_other(tmp_path, cast, app):
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_lost_relay_is_caught_by_the_periodic_sync(app, cast):
+    note_id = create(app.test_client(), cast, body="Base\n", visibility="community")
+    sophie = Editor(app, cast.emails["owner"], note_id)
+    julie = Editor(app, cast.emails["julie"], note_id)
+    sophie.join()
+    julie.join()
+    sophie.type(0, "Perdu en route ? ")
+    julie.socket.get_received()  # the relay is dropped on the floor
+    assert julie.value == "Base\n"
+    ack = julie.socket.emit("note:sync", {"note": note_id, "sv": julie.doc.get_state()}, callback=True)
+    julie._remote(ack["update"])
+    assert julie.value == sophie.value == "Perdu en route ? Base\n"
+    outsider = Editor(app, cast.emails["outsider"], note_id)
+    assert outsider.socket.emit("note:sync", {"note": note_id, "sv": b"\x00"}, callback=True)["ok"] is False
+    assert julie.socket.emit("note:sync", {"note": note_id, "sv": "x"}, callback=True)["ok"] is False
