@@ -71,8 +71,10 @@ def test_two_people_type_at_once(new_context, live_server, note):
         expect(text).to_contain_text("Sophie : habitation communautaire.")
         expect(text).to_contain_text("Julie : clauses sociales.")
     # Julie's cursor shows on Sophie's page, in colour, with her name (styles the CSP lets through).
+    julie_text.click()  # Julie's editor has the focus: her cursor is part of what she shares
+    julie.keyboard.press("End")
     caret = sophie.get_by_test_id("note-editor").locator(".cm-ySelectionCaret").first
-    expect(caret).to_contain_text("Julie Roy")
+    expect(caret).to_contain_text("Julie Roy", timeout=15_000)
     assert caret.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "transparent")
     # CodeMirror's own styles apply too: the gutter is beside the text, not above it.
     gutter = sophie.get_by_test_id("note-editor").locator(".cm-gutters")
@@ -130,3 +132,16 @@ def test_note_pages_have_no_serious_accessibility_violations(new_context, live_s
             expect(page.get_by_test_id("note-editor")).to_be_visible()
         report += describe(path, [v for v in scan(page) if v["impact"] in BLOCKING])
     assert not report, "\n" + "\n".join(report)
+
+
+def test_live_editor_saves_the_title_and_the_text_together(new_context, live_server, note):
+    page, content = open_editor(new_context, JULIE, note["id"])
+    content.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nDernier ajout en direct.")
+    expect(page.get_by_test_id("note-status")).to_have_attribute("data-state", "live")  # acknowledged
+    page.locator("#title").fill("Compte rendu de la rencontre de mars")
+    with page.expect_navigation():
+        page.get_by_test_id("note-save").click()
+    expect(page.get_by_test_id("note-title")).to_have_text("Compte rendu de la rencontre de mars")
+    expect(page.get_by_test_id("note-body")).to_contain_text("Dernier ajout en direct.")
