@@ -8,7 +8,7 @@ from ..communities import service as communities
 from ..communities.models import Community
 from ..extensions import db
 from . import service
-from .forms import PreferenceForm, email_labels, level_labels
+from .forms import PreferenceForm
 
 bp = Blueprint("notifications", __name__)
 
