@@ -335,38 +335,6 @@ def _discussions_world(app, community, member):
         }
 
 
-def _notes_world(app, community, member, meeting_id):
-    """A note of the member's, shared with the whole community and attached to the meeting, and a
-    community template."""
-    from hub.extensions import db
-    from hub.notes import service as notes
-
-    with app.test_request_context():
-        note = notes.create_note(community, member, title="Compte rendu", body="Présents : tous", visibility="community",
-                                 attachment=("meeting", meeting_id))
-        template = notes.add_template(community, member, "Fiche projet", "## Budget")
-        db.session.commit()
-        return {"note_id": note.id, "template_id": template.id}
-
-
-def _discussions_world(app, community, member):
-    """A thread started by the member with two posts (one for the API to delete), a second category,
-    and a signed unsubscribe link."""
-    from hub.discussions import service as discussions
-    from hub.extensions import db
-    from hub.notifications import service as notifications
-
-    with app.test_request_context():
-        thread, post = discussions.create_thread(community, member, "Habitation communautaire", "Qui a un règlement ?")
-        second = discussions.reply(thread, member, "Un exemple à Lévis.")
-        category = discussions.add_category(community, "Financement")
-        db.session.commit()
-        return {
-            "thread_id": thread.id, "post_id": post.id, "api_post_deletion": second.id, "category_id": category.id,
-            "unsubscribe_token": notifications.unsubscribe_token(member.id, community.id),
-        }
-
-
 def _url(app, endpoint, rule, args, world):
     values = {name: args[name] for name in rule.arguments if name in args}
     if endpoint == "accounts.reset_password" or endpoint == "accounts.confirm_email":
