@@ -317,6 +317,20 @@ def _meetings_world(app, community, member):
         }
 
 
+def _notes_world(app, community, member, meeting_id):
+    """A note of the member's, shared with the whole community and attached to the meeting, and a
+    community template."""
+    from hub.extensions import db
+    from hub.notes import service as notes
+
+    with app.test_request_context():
+        note = notes.create_note(community, member, title="Compte rendu", body="Présents : tous", visibility="community",
+                                 attachment=("meeting", meeting_id))
+        template = notes.add_template(community, member, "Fiche projet", "## Budget")
+        db.session.commit()
+        return {"note_id": note.id, "template_id": template.id}
+
+
 def _discussions_world(app, community, member):
     """A thread started by the member with two posts (one for the API to delete), a second category,
     and a signed unsubscribe link."""
