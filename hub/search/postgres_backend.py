@@ -9,6 +9,13 @@ documents of its language:
 
 Access is a WHERE condition (``readers && ARRAY[principals]``, GIN-indexed) shared by the hits, the
 total and the facets, so nothing is counted or shown from documents the searcher may not read.
+
+Speed (see BENCHMARKS.md): the total, the facets and the page's keys come from one materialized pass
+over the matching readable rows, found through the GIN index on ``tsv`` (reading a row's vector
+means fetching it from TOAST, which the planner does not weigh: hence ``enable_seqscan = off`` and
+the readers test kept out of the index choice when there are words); phrases are looked for by
+their words first and checked on readable rows only; snippets are cut in Python (``snippets``) from
+the start of the page's rows only.
 """
 import html
 from contextlib import contextmanager

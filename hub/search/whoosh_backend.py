@@ -4,8 +4,16 @@ One document per key. French documents fill ``title_fr``/``body_fr``, English on
 ``title_en``/``body_en``; a query is compiled once per language and each branch only matches
 documents of its language, so stop words and stems follow the document's language.
 
-Access is part of the query itself (ANDed, never a post-filter): totals, facets, snippets and
-suggestions are all computed over documents whose ``readers`` meet the searcher's principals.
+Access is part of the query: the documents a searcher may read (those whose ``readers`` meet the
+searcher's principals, read from the ``readers`` postings and kept per principal for the current
+segments) are checked for every match before it is scored, counted or faceted, and phrases only
+compare word positions in readable documents; totals, facets, pages and suggestions never see
+anything else (nothing is filtered after pagination).
+
+Speed (see BENCHMARKS.md): one searcher is kept per thread and refreshed when the index changes;
+facet and date columns are read once per segment into lists; snippets come from a scan for the
+query's stems (``snippets``) instead of analysing whole texts; indexing analyses each text once
+(cached word -> term) and merges segments by tiers (``merge_tiers``).
 
 Writes: Whoosh allows one writer per index. A lock per index path serializes writers within the
 process; across processes Whoosh's own lock file is taken with a timeout and retried. A crash
