@@ -2,6 +2,7 @@
 the recipient's language with a one-click unsubscribe link, digests, and an SMTP outage that loses
 nothing and sends nothing twice."""
 import email
+import email.policy
 import socket
 import threading
 import time
@@ -126,7 +127,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content))
+            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
 
