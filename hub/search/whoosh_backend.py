@@ -55,7 +55,8 @@ SUGGEST_BELOW = 5  # "did you mean" is looked for when fewer results than this w
 SCHEMA_VERSION = 2
 THEME_SEPARATOR = "\x1f"
 MERGE_UNIT, MERGE_FACTOR = 1000, 16  # see merge_tiers
-ALLOWED_CACHE_SIZE = 4096  # readable-document sets kept (per principal, per set of principals)
+ALLOWED_CACHE_SIZE = 4096  # readable-document sets kept per principal (most are a user's few notes)
+ALLOWED_SETS_CACHE_SIZE = 128  # unions kept per set of principals (each up to the index's size)
 
 # Facet name (as in base.FACETS) -> index field.
 FACET_FIELDS = {
@@ -591,7 +592,7 @@ class WhooshBackend(SearchBackend):
             sets.append(docs)
         found = frozenset().union(*sets) if len(sets) != 1 else sets[0]
         with self._cache_lock:
-            if len(self._allowed_by_set) >= ALLOWED_CACHE_SIZE:
+            if len(self._allowed_by_set) >= ALLOWED_SETS_CACHE_SIZE:
                 self._allowed_by_set.pop(next(iter(self._allowed_by_set)))
             self._allowed_by_set[principals] = found
         return found
@@ -606,7 +607,7 @@ class WhooshBackend(SearchBackend):
         if ordered is None:
             ordered = sorted(allowed)
             with self._cache_lock:
-                if len(self._allowed_sorted) >= 64:
+                if len(self._allowed_sorted) >= ALLOWED_SETS_CACHE_SIZE // 4:
                     self._allowed_sorted.clear()
                 self._allowed_sorted[allowed] = ordered
         spans = {id(sub.reader()): (offset, sub.doc_count_all()) for sub, offset in searcher.leaf_searchers()}
