@@ -20,7 +20,7 @@ SNIPPET_CHARS = 240
 SURROUND = 60  # characters of context before the first match of a passage
 MAX_PASSAGES = 2
 MAX_MATCHES = 400  # candidate words looked at, at most, in one text
-MAX_WINDOWS = 6  # passages found before the best MAX_PASSAGES are chosen (the text is not read further)
+MAX_WINDOWS = 12  # passages found before the best MAX_PASSAGES are chosen (the text is not read further)
 
 _SPACES = re.compile(r"\s+")
 
