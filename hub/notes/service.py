@@ -447,7 +447,7 @@ def readers(note):
     if note.visibility == "community":
         return search.community_readers(note.community_id)
     people = {note.owner_id} | (note.shared_user_ids if note.visibility == "members" else set())
-    return [f"user:{i}" for i in sorted(p for p in people if p)]
+    return [search.member_principal(note.community_id, i) for i in sorted(p for p in people if p)]
 
 
 def to_document(note):

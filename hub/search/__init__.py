@@ -183,9 +183,15 @@ def status():
 # --- who may read what ------------------------------------------------------------------
 
 
+def member_principal(community_id, user_id):
+    """One person while they read a community: what a document shared with chosen members of that
+    community lists, so that leaving the community also ends reading it through search."""
+    return f"member:{community_id}:{user_id}"
+
+
 def principals_for(user):
-    """What ``user`` reads as: ``user:<id>``, ``community:<id>`` for each community where their
-    current role is a reading role, and ``admin`` for instance admins (who read everything)."""
+    """What ``user`` reads as: ``user:<id>``; ``community:<id>`` and ``member:<id>:<user id>`` for
+    each community where their current role is a reading role; ``admin`` for instance admins."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     from ..access import READING_ROLES
@@ -199,6 +205,7 @@ def principals_for(user):
         # The same test as access.role_in: a current membership with a reading role.
         if membership.is_current and membership.role in READING_ROLES:
             principals.add(f"community:{membership.community_id}")
+            principals.add(member_principal(membership.community_id, user.id))
     return frozenset(principals)
 
 

@@ -189,6 +189,10 @@ def test_search_reflects_visibility(app, cast):
     client.post(f"/api/v1/notes/{note_id}/share", json={"visibility": "members", "members": [cast.ids["julie"]]}, headers=auth(cast, "owner"))
     assert found(julie) == [note_id]
     assert found(auth(cast, "karim")) == []
+    # Julie leaves the community: the note shared with her by name no longer comes up for her.
+    julie_pages = client_for(app, cast, "julie")
+    assert julie_pages.post(f"/c/{cast.slug}/leave").status_code == 302
+    assert found(julie) == []
     client.post(f"/api/v1/notes/{note_id}/share", json={"visibility": "community"}, headers=auth(cast, "owner"))
     assert found(auth(cast, "karim")) == [note_id]
     assert found(auth(cast, "outsider")) == []

@@ -202,7 +202,7 @@ def test_principals(app, factory):
     factory.add_member(slug, expired, "guest", expires_at=utcnow() - timedelta(days=1))
     with app.app_context():
         community, other_community = communities.by_slug(slug), communities.by_slug(other)
-        assert search.principals_for(accounts.find_by_email(member)) == {f"user:{uid}", f"community:{community.id}"}
+        assert search.principals_for(accounts.find_by_email(member)) == {f"user:{uid}", f"community:{community.id}", f"member:{community.id}:{uid}"}
         assert search.principals_for(accounts.find_by_email(expired)) == {f"user:{accounts.find_by_email(expired).id}"}
         assert "admin" in search.principals_for(accounts.find_by_email(admin))
         from flask_login import AnonymousUserMixin
