@@ -85,6 +85,9 @@ class _Collector(collectors.TopCollector):
 
     def __init__(self, limit, allowed, scored):
         super().__init__(limit=limit, usequality=False)
+        # No matcher replacement: it drops sub-matchers that cannot beat the current top
+        # scores, which is right for a top-N alone but loses matches from the total and facets.
+        self.replace = 0
         self.allowed = allowed
         self.scored = scored
         self.matched = []
