@@ -83,11 +83,29 @@ def make_config(tmp_path, database_url=None, **overrides):
     return config
 
 
+# Applications built during the current test: their background threads stop before the database is cleaned.
+BUILT_APPS = []
+
+
+def stop_built_apps():
+    from hub.notes import live
+
+    while BUILT_APPS:
+        live.stop(BUILT_APPS.pop())
+
+
+@pytest.fixture(autouse=True)
+def _stop_background_threads():
+    yield
+    stop_built_apps()
+
+
 def build_app(tmp_path, database_url=None, **overrides):
     from hub import create_app
     from hub.extensions import db
 
     app = create_app(make_config(tmp_path, database_url, **overrides))
+    BUILT_APPS.append(app)
     with app.app_context():
         db.create_all()
     return app
@@ -119,10 +137,12 @@ def app(request, backend, tmp_path):
         url = request.getfixturevalue("postgres_url")
         app = build_app(tmp_path, url, **overrides)
         yield app
+        stop_built_apps()
         _truncate_all(app)
     else:
         app = build_app(tmp_path, **overrides)
         yield app
+        stop_built_apps()
         from hub.extensions import db
 
         with app.app_context():

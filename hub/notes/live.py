@@ -70,7 +70,17 @@ class Registry:
             self._start()
             return live
 
+    def stop(self, timeout=10):
+        """Stop persisting (the application is going away): the running pass ends, no other starts."""
+        self.stopped.set()
+        with self.lock:
+            thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def _start(self):
+        if self.stopped.is_set():
+            return
         if self.thread is None or not self.thread.is_alive():
             self.thread = threading.Thread(target=self._run, name="notes-live-persist", daemon=True)
             self.thread.start()
@@ -100,6 +110,14 @@ def registry(app=None):
 
 def init_app(app):
     registry(app)
+
+
+def stop(app):
+    """Stop the application's background persisting, if it started (tests build many applications
+    on one database: none may keep a transaction open once its test is over)."""
+    found = app.extensions.get(EXTENSION)
+    if found is not None:
+        found.stop()
 
 
 # --- editing --------------------------------------------------------------------------------

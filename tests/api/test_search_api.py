@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from tests.api.spec import assert_matches_spec
-from tests.conftest import _truncate_all, backends, build_app
+from tests.conftest import _truncate_all, backends, build_app, stop_built_apps
 
 API = "/api/v1"
 FACETS = {"kind", "type", "theme", "municipality", "year", "language", "community"}
@@ -25,6 +25,7 @@ def app(request, backend, engine, tmp_path):
     app = build_app(tmp_path, url, **overrides)
     yield app
     if backend == "postgres":
+        stop_built_apps()
         _truncate_all(app)
     else:
         from hub.extensions import db

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Factory, build_app, service_missing
+from tests.conftest import BUILT_APPS, Factory, build_app, service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -88,9 +88,13 @@ class LiveServer:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """A fresh hub per test module: SQLite, WTF_CSRF_ENABLED=True, served on a free port."""
+    from hub.notes import live
+
     app = build_app(tmp_path_factory.mktemp("live"), WTF_CSRF_ENABLED=True)
+    BUILT_APPS.remove(app)  # it outlives each test of the module: stopped below, at the module's end
     server = LiveServer(app).start()
     yield server
+    live.stop(app)
     server.stop()
 
 

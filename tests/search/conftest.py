@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.conftest import _truncate_all, build_app
+from tests.conftest import _truncate_all, build_app, stop_built_apps
 
 ENGINES = ["whoosh", "postgres"]
 
@@ -54,6 +54,7 @@ def app(request, backend, engine, tmp_path):
         db.session.remove()
         memos.drop_table(db.engine)
     if backend == "postgres":
+        stop_built_apps()
         _truncate_all(app)
     else:
         with app.app_context():
