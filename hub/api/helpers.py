@@ -32,6 +32,37 @@ def json_body():
     return data
 
 
+def invalid(fields):
+    """A 422 naming the fields at fault: {field: message}."""
+    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(v)] for k, v in fields.items()})
+
+
+def refuse_unknown_fields(data, allowed):
+    """A 422 for fields the operation does not take (a typo must not pass unnoticed)."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
+
+
+def string_field(data, name, max_length=None, required=False, strip=True, missing=None):
+    """A text field of a JSON body: ``missing`` when absent (or null), a 422 when it is not a
+    storable string, is empty but required, or is longer than ``max_length``."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise invalid({name: _("This field is required.")})
+        return missing
+    if not isinstance(value, str) or not _storable(value):
+        raise invalid({name: _("Must be a string.")})
+    if strip:
+        value = value.strip()
+    if required and not value:
+        raise invalid({name: _("This field is required.")})
+    if max_length is not None and len(value) > max_length:
+        raise invalid({name: _("At most %(max)d characters.", max=max_length)})
+    return value
+
+
 def _storable(text):
     """False for a NUL character (PostgreSQL refuses it) or a lone surrogate (not encodable as UTF-8)."""
     if "\x00" in text:

@@ -3,7 +3,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..api import bp
-from ..api.helpers import ApiError, _storable, json_body, service_error
+from ..api.helpers import ApiError, invalid, json_body, service_error, string_field
 from ..api.serializers import iso, user_json
 from ..api.views import _community, _require
 from ..exceptions import ServiceError
@@ -15,26 +15,15 @@ THREAD_FIELDS = {"title", "body", "category", "is_question"}
 MAX_PAGE_SIZE = 200
 
 
-def _invalid(fields):
-    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(v)] for k, v in fields.items()})
 
 
-def _text(data, name, required=True):
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise _invalid({name: _("This field is required.")})
-        return None
-    if not isinstance(value, str) or not _storable(value):
-        raise _invalid({name: _("Must be a string.")})
-    return value
 
 
 def _int(value, name):
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        raise _invalid({name: _("Must be an id.")})
+        raise invalid({name: _("Must be an id.")})
     return value
 
 
@@ -82,12 +71,12 @@ def create_thread(slug):
     data = json_body()
     unknown = set(data) - THREAD_FIELDS
     if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
-    title, body = _text(data, "title"), _text(data, "body")
+        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    title, body = string_field(data, "title", required=True, strip=False), string_field(data, "body", required=True, strip=False)
     category = _int(data.get("category"), "category")
     is_question = data.get("is_question", False)
     if not isinstance(is_question, bool):
-        raise _invalid({"is_question": _("Must be true or false.")})
+        raise invalid({"is_question": _("Must be true or false.")})
     try:
         thread, _post = service.create_thread(community, user, title, body, category_id=category, is_question=is_question)
     except ServiceError as error:
@@ -115,8 +104,8 @@ def create_post(thread_id):
     data = json_body()
     unknown = set(data) - {"body", "reply_to"}
     if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
-    body = _text(data, "body")
+        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    body = string_field(data, "body", required=True, strip=False)
     reply_to = _int(data.get("reply_to"), "reply_to")
     try:
         post = service.reply(thread, user, body, reply_to_id=reply_to)
@@ -135,9 +124,9 @@ def update_post(post_id):
     data = json_body()
     unknown = set(data) - {"body"}
     if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
     try:
-        service.edit_post(post, user, _text(data, "body"))
+        service.edit_post(post, user, string_field(data, "body", required=True, strip=False))
     except ServiceError as error:
         db.session.rollback()
         raise service_error(error) from None

@@ -6,7 +6,7 @@ from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..api import bp
-from ..api.helpers import ApiError, _storable, json_body, require_user, service_error
+from ..api.helpers import ApiError, _storable, invalid, json_body, refuse_unknown_fields, require_user, service_error, string_field
 from ..api.serializers import iso, user_json
 from ..api.views import _community, _require
 from ..exceptions import ServiceError
@@ -20,43 +20,27 @@ POLL_FIELDS = {"title", "description", "duration_minutes", "timezone", "slots", 
 INVITEE_FIELDS = {"community", "users", "guests"}
 
 
-def _invalid(fields):
-    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(v)] for k, v in fields.items()})
 
 
-def _string(data, name, max_length, required=False):
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise _invalid({name: _("This field is required.")})
-        return ""
-    if not isinstance(value, str) or not _storable(value):
-        raise _invalid({name: _("Must be a string.")})
-    value = value.strip()
-    if required and not value:
-        raise _invalid({name: _("This field is required.")})
-    if len(value) > max_length:
-        raise _invalid({name: _("At most %(max)d characters.", max=max_length)})
-    return value
 
 
 def _url(data, name):
-    value = _string(data, name, 2000)
+    value = string_field(data, name, 2000, missing="")
     if value and not value.lower().startswith(("https://", "http://")):
-        raise _invalid({name: _("Enter a full web address, starting with https://")})
+        raise invalid({name: _("Enter a full web address, starting with https://")})
     return value
 
 
 def _slots(value, tz_name, duration):
     if not isinstance(value, list):
-        raise _invalid({"slots": _("A list of start times (ISO 8601).")})
+        raise invalid({"slots": _("A list of start times (ISO 8601).")})
     if len(value) > service.MAX_SLOTS:
-        raise _invalid({"slots": _("Propose at most %(max)d time slots.", max=service.MAX_SLOTS)})
+        raise invalid({"slots": _("Propose at most %(max)d time slots.", max=service.MAX_SLOTS)})
     slots = []
     for item in value:
         if isinstance(item, dict):
             if set(item) - {"start", "end"} or "start" not in item:
-                raise _invalid({"slots": _("Each slot is a start time, or an object with start and end.")})
+                raise invalid({"slots": _("Each slot is a start time, or an object with start and end.")})
             start = service.parse_iso(item["start"], tz_name)
             end = service.parse_iso(item["end"], tz_name) if item.get("end") is not None else start + timedelta(minutes=duration)
         else:
@@ -70,16 +54,16 @@ def _invitees(value):
     if value is None:
         return True, [], []
     if not isinstance(value, dict) or set(value) - INVITEE_FIELDS:
-        raise _invalid({"invitees": _("An object with community (true or false), users (ids) and guests (emails).")})
+        raise invalid({"invitees": _("An object with community (true or false), users (ids) and guests (emails).")})
     everyone = value.get("community", True)
     users = value.get("users") or []
     guests = value.get("guests") or []
     if not isinstance(everyone, bool):
-        raise _invalid({"invitees": _("community must be true or false.")})
+        raise invalid({"invitees": _("community must be true or false.")})
     if not isinstance(users, list) or not all(isinstance(u, int) and not isinstance(u, bool) and 0 < u < 2**31 for u in users):
-        raise _invalid({"invitees": _("users must be a list of user ids.")})
+        raise invalid({"invitees": _("users must be a list of user ids.")})
     if not isinstance(guests, list) or not all(isinstance(e, str) and _storable(e) for e in guests):
-        raise _invalid({"invitees": _("guests must be a list of email addresses.")})
+        raise invalid({"invitees": _("guests must be a list of email addresses.")})
     return everyone, users, guests
 
 
@@ -148,16 +132,14 @@ def create_poll(slug):
     community = _community(slug)
     user = _require("poll.create", community)
     data = json_body()
-    unknown = set(data) - POLL_FIELDS
-    if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
-    title = _string(data, "title", 200, required=True)
-    description = _string(data, "description", 10000)
-    location = _string(data, "location", 300)
+    refuse_unknown_fields(data, POLL_FIELDS)
+    title = string_field(data, "title", 200, required=True, missing="")
+    description = string_field(data, "description", 10000, missing="")
+    location = string_field(data, "location", 300, missing="")
     remote_url = _url(data, "remote_url")
     tz_name = data.get("timezone")
     if not is_valid_timezone(tz_name):
-        raise _invalid({"timezone": _("Choose a time zone from the list.")})
+        raise invalid({"timezone": _("Choose a time zone from the list.")})
     duration = data.get("duration_minutes")
     everyone, users, guests = _invitees(data.get("invitees"))
     try:
@@ -186,13 +168,13 @@ def answer_poll(poll_id):
     poll, user = _poll(poll_id, "poll.answer")
     data = json_body()
     if set(data) - {"answers", "comment"}:
-        raise _invalid({"answers": _("Send answers and, optionally, a comment.")})
+        raise invalid({"answers": _("Send answers and, optionally, a comment.")})
     answers = data.get("answers")
     if not isinstance(answers, dict) or not all(isinstance(v, str) for v in answers.values()):
-        raise _invalid({"answers": _("An object: slot id → yes, ifneedbe or no.")})
+        raise invalid({"answers": _("An object: slot id → yes, ifneedbe or no.")})
     comment = data.get("comment")
     if comment is not None and (not isinstance(comment, str) or not _storable(comment)):
-        raise _invalid({"comment": _("Must be a string.")})
+        raise invalid({"comment": _("Must be a string.")})
     try:
         service.answer(poll, service.invitee_for(poll, user), answers, comment)
     except ServiceError as error:
@@ -208,7 +190,7 @@ def finalize_poll(poll_id):
     data = json_body()
     slot_id = data.get("slot_id")
     if set(data) - {"slot_id"} or not isinstance(slot_id, int) or isinstance(slot_id, bool):
-        raise _invalid({"slot_id": _("Choose one of the poll's slots.")})
+        raise invalid({"slot_id": _("Choose one of the poll's slots.")})
     try:
         meeting = service.finalize(poll, user, service.get(PollSlot, slot_id))
     except ServiceError as error:
@@ -251,10 +233,10 @@ def _moment_arg(name, tz_name, default):
         else:
             moment = service.parse_iso(raw, tz_name, field=name)
     except (ValueError, OverflowError, ServiceError):
-        raise _invalid({name: _("A date (2025-03-04) or a date and time in ISO 8601.")}) from None
+        raise invalid({name: _("A date (2025-03-04) or a date and time in ISO 8601.")}) from None
     low, high = CALENDAR_YEARS
     if not low <= moment.year <= high:
-        raise _invalid({name: _("Choose a date between %(low)d and %(high)d.", low=low, high=high)})
+        raise invalid({name: _("Choose a date between %(low)d and %(high)d.", low=low, high=high)})
     return moment
 
 

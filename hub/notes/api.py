@@ -3,7 +3,7 @@ from flask import jsonify, url_for
 from flask_babel import gettext as _
 
 from ..api import bp
-from ..api.helpers import ApiError, _storable, json_body, service_error
+from ..api.helpers import ApiError, invalid, json_body, refuse_unknown_fields, service_error, string_field
 from ..api.serializers import iso
 from ..api.views import _community, _require
 from ..errors import api_error
@@ -15,25 +15,8 @@ from .models import MAX_BODY, MAX_TITLE, VISIBILITIES, Note
 CREATE_FIELDS = {"title", "body", "visibility", "members", "attached_to", "template"}
 
 
-def _invalid(fields):
-    return ApiError(422, _("Some fields are not valid."), code="invalid", fields={k: [str(v)] for k, v in fields.items()})
 
 
-def _string(data, name, max_length, required=False, strip=True):
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise _invalid({name: _("This field is required.")})
-        return None
-    if not isinstance(value, str) or not _storable(value):
-        raise _invalid({name: _("Must be a string.")})
-    if strip:
-        value = value.strip()
-    if required and not value:
-        raise _invalid({name: _("This field is required.")})
-    if len(value) > max_length:
-        raise _invalid({name: _("At most %(max)d characters.", max=max_length)})
-    return value
 
 
 def _members(data):
@@ -43,14 +26,14 @@ def _members(data):
     if not isinstance(value, list) or len(value) > service.MAX_SHARES or not all(
         isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value
     ):
-        raise _invalid({"members": _("A list of user ids.")})
+        raise invalid({"members": _("A list of user ids.")})
     return value
 
 
 def _visibility(data, default=None):
     value = data.get("visibility", default)
     if value not in VISIBILITIES:
-        raise _invalid({"visibility": _("One of private, members, community.")})
+        raise invalid({"visibility": _("One of private, members, community.")})
     return value
 
 
@@ -60,7 +43,7 @@ def _attachment(data):
         return None
     if not isinstance(value, dict) or set(value) - {"kind", "id"} or not isinstance(value.get("kind"), str) \
             or not isinstance(value.get("id"), int) or isinstance(value.get("id"), bool):
-        raise _invalid({"attached_to": _("An object with kind (meeting, thread or resource) and id.")})
+        raise invalid({"attached_to": _("An object with kind (meeting, thread or resource) and id.")})
     try:
         return service.parse_attachment(f"{value['kind']}:{value['id']}")
     except ServiceError as error:
@@ -111,12 +94,10 @@ def create_note(slug):
     community = _community(slug)
     user = _require("note.create", community)
     data = json_body()
-    unknown = set(data) - CREATE_FIELDS
-    if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
-    title = _string(data, "title", MAX_TITLE, required=True)
-    body = _string(data, "body", MAX_BODY, strip=False) or ""
-    template = _string(data, "template", 20)
+    refuse_unknown_fields(data, CREATE_FIELDS)
+    title = string_field(data, "title", MAX_TITLE, required=True)
+    body = string_field(data, "body", MAX_BODY, strip=False) or ""
+    template = string_field(data, "template", 20)
     visibility = _visibility(data, "private")
     members = _members(data)
     attachment = _attachment(data)
@@ -145,14 +126,14 @@ def update_note(note_id):
     data = json_body()
     unknown = set(data) - {"body", "base_revision", "title"}
     if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
-    body = _string(data, "body", MAX_BODY, required=False, strip=False)
+        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
+    body = string_field(data, "body", MAX_BODY, required=False, strip=False)
     if body is None:
-        raise _invalid({"body": _("This field is required.")})
-    title = _string(data, "title", MAX_TITLE)
+        raise invalid({"body": _("This field is required.")})
+    title = string_field(data, "title", MAX_TITLE)
     base = data.get("base_revision")
     if not isinstance(base, int) or isinstance(base, bool) or not 0 < base < 2**31:
-        raise _invalid({"base_revision": _("The number of the revision the text started from.")})
+        raise invalid({"base_revision": _("The number of the revision the text started from.")})
     live.settle(note)
     try:
         service.save(note, user, body=body, title=title or None, base_revision=base, source="api")
@@ -190,7 +171,7 @@ def share_note(note_id):
     data = json_body()
     unknown = set(data) - {"visibility", "members"}
     if unknown:
-        raise _invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
+        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
     visibility = _visibility(data)
     members = _members(data)
     try:
