@@ -17,7 +17,6 @@ the readers test kept out of the index choice when there are words); phrases are
 their words first and checked on readable rows only; snippets are cut in Python (``snippets``) from
 the start of the page's rows only.
 """
-import html
 from contextlib import contextmanager
 from datetime import timezone
 
@@ -27,8 +26,9 @@ from ..extensions import db
 from .analysis import fold, normalize_language, spelling_words
 from .base import SearchBackend, SearchHit, SearchResults
 from .query import And, Field, Not, Or, Phrase, Prefix, Word, has_text, parse, simplify
+from .snippets import highlight
+from .snippets import highlight_terms as _highlight_terms
 from .suggest import build_suggestion
-from .snippets import highlight, highlight_terms as _highlight_terms
 from .whoosh_backend import MAX_INDEXED_CHARS, SNIPPET_SOURCE_CHARS, SUGGEST_BELOW, plain_snippet
 
 CONFIGS = {"fr": "hub_fr", "en": "hub_en"}
