@@ -69,3 +69,23 @@ def test_demo_has_a_monthly_meeting_a_poll_in_progress_and_an_event(app):
         assert db.session.execute(sa.select(sa.func.count(OutgoingEmail.id))).scalar() == 0, "no demo email is sent"
     page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
     assert page.count('data-testid="poll-slot"') == 6 and 'data-testid="best-slot"' in page
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_when_the_hub_starts(app, tmp_path):
+    """After an upgrade that changes the Whoosh index's layout, search keeps finding everything."""
+    from pathlib import Path
+
+    from hub import search
+    from hub.accounts import service
+    from tests.conftest import build_app
+
+    assert app.config["SEARCH_BACKEND"] == "whoosh"
+    assert app.test_cli_runner().invoke(args=["hub", "demo"]).exit_code == 0
+    (Path(app.config["SEARCH_INDEX_PATH"]) / "hub-schema-version").write_text("1")
+    restarted = build_app(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"])  # same instance folder and database
+    assert restarted.config["SEARCH_INDEX_PATH"] == app.config["SEARCH_INDEX_PATH"]
+    with restarted.app_context():
+        sophie = service.find_by_email("sophie.gagnon@exemple.ca")
+        found = search.search(sophie, "cooperative parc")
+        assert [hit.title for hit in found.hits] == ["Confier l'entretien d'un parc à une coopérative de solidarité"]
+    assert (Path(app.config["SEARCH_INDEX_PATH"]) / "hub-schema-version").read_text() != "1"

@@ -449,6 +449,9 @@ def init_app(app):
     app.after_request(_apply_after_request)
     app.teardown_appcontext(_apply_on_teardown)
     with app.app_context():
+        if get_backend().rebuild_needed():
+            log.warning("Rebuilding the search index from the database (its layout changed).")
+            reindex()
         catch_up()
 
 

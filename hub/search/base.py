@@ -95,5 +95,9 @@ class SearchBackend:
     def clear(self) -> None:
         raise NotImplementedError
 
+    def rebuild_needed(self) -> bool:
+        """True when what is stored is of an older layout and must be rebuilt from the database."""
+        return False
+
     def status(self) -> dict:
         raise NotImplementedError

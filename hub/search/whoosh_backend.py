@@ -323,6 +323,13 @@ class WhooshBackend(SearchBackend):
 
     # --- the index ----------------------------------------------------------------------
 
+    def rebuild_needed(self):
+        if self._ix is not None:
+            return False
+        version_file = self.path / "hub-schema-version"
+        current = version_file.read_text().strip() if version_file.exists() else None
+        return windex.exists_in(str(self.path)) and current != str(SCHEMA_VERSION)
+
     def _index(self):
         if self._ix is not None:
             return self._ix
@@ -335,7 +342,7 @@ class WhooshBackend(SearchBackend):
                     self._ix = windex.open_dir(str(self.path), schema=self.schema)
                 else:
                     if windex.exists_in(str(self.path)):
-                        log.warning("The search index at %s has an older layout: recreated empty; run `flask hub search reindex`.", self.path)
+                        log.warning("The search index at %s has an older layout: recreated empty, to be rebuilt from the database.", self.path)
                     self._ix = windex.create_in(str(self.path), self.schema)
                     version_file.write_text(str(SCHEMA_VERSION))
         return self._ix
