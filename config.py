@@ -82,6 +82,8 @@ class Config:
         self.LOGIN_RATE_LIMIT = _env("HUB_LOGIN_RATE_LIMIT", "10 per minute")
         # Link previews never request private or loopback addresses unless this is set (tests serve pages on loopback).
         self.LINK_PREVIEW_ALLOW_PRIVATE = _env_bool("HUB_LINK_PREVIEW_ALLOW_PRIVATE", False)
+        # A note edited live becomes a revision this often (and when its last editor leaves).
+        self.NOTES_PERSIST_SECONDS = _env_int("HUB_NOTES_PERSIST_SECONDS", 10)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)
