@@ -193,6 +193,12 @@ def _request_join(user, community):
     )
 
 
+def _facilitator_or_own(user, community, owner_id):
+    """The community's facilitators, and the object's own author or organiser while still a contributor."""
+    role = role_in(user, community)
+    return role == "facilitator" or (role in CONTRIBUTING_ROLES and owner_id == user.id)
+
+
 # --- resources ------------------------------------------------------------------------
 
 
@@ -209,8 +215,7 @@ def _create_resource(user, community):
 @rule("resource.edit")
 def _edit_resource(user, resource):
     """Its author while still a contributor, and the community's facilitators."""
-    role = role_in(user, resource.community)
-    return role == "facilitator" or (role in CONTRIBUTING_ROLES and resource.author_id == user.id)
+    return _facilitator_or_own(user, resource.community, resource.author_id)
 
 
 RULES["resource.delete"] = _edit_resource
@@ -227,8 +232,7 @@ PARTICIPATING_ROLES = {"facilitator", "member", "guest"}
 
 
 def _poll_organizer_or_facilitator(user, poll):
-    role = role_in(user, poll.community)
-    return role == "facilitator" or (role in CONTRIBUTING_ROLES and poll.organizer_id == user.id)
+    return _facilitator_or_own(user, poll.community, poll.organizer_id)
 
 
 @rule("poll.create")
@@ -278,8 +282,7 @@ def _create_meeting(user, community):
 @rule("meeting.edit")
 def _edit_meeting(user, meeting):
     """Change or cancel: its organiser (while a contributor) and the community's facilitators."""
-    role = role_in(user, meeting.community)
-    return role == "facilitator" or (role in CONTRIBUTING_ROLES and meeting.organizer_id == user.id)
+    return _facilitator_or_own(user, meeting.community, meeting.organizer_id)
 
 
 @rule("meeting.participate")
@@ -397,8 +400,7 @@ def _moderate(user, thread):
 
 @rule("thread.invite")
 def _invite_to_thread(user, thread):
-    role = role_in(user, thread.community)
-    return role == "facilitator" or (role in CONTRIBUTING_ROLES and thread.author_id == user.id)
+    return _facilitator_or_own(user, thread.community, thread.author_id)
 
 
 @rule("thread.mark_answer")
