@@ -1,5 +1,6 @@
 """Fixtures: the same suite runs on SQLite and, when HUB_TEST_POSTGRES_URL is set, on PostgreSQL."""
 import os
+from dataclasses import dataclass
 import re
 import uuid
 from pathlib import Path
@@ -250,3 +251,28 @@ def link_in(body):
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Cast:
+    """The people of one community in a feature's tests: emails, ids and API tokens by nickname."""
+    slug: str
+    emails: dict
+    ids: dict
+    tokens: dict
+
+
+def make_cast(factory, people, founder, community, roles):
+    """``people``: {nickname: factory.user(...)}; ``founder`` creates the community (facilitator);
+    ``roles``: {nickname: role} of the others who join; whoever is left out stays an outsider."""
+    emails = {name: email for name, (_id, email) in people.items()}
+    ids = {name: uid for name, (uid, _email) in people.items()}
+    slug = factory.community(emails[founder], community)
+    for name, role in roles.items():
+        factory.add_member(slug, emails[name], role)
+    tokens = {name: factory.token(email) for name, email in emails.items()}
+    return Cast(slug, emails, ids, tokens)
+
+
+def auth(cast, who):
+    return {"Authorization": f"Bearer {cast.tokens[who]}"}

@@ -1,16 +1,9 @@
 """A community with a facilitator, two members (one reading English), a guest, an observer and an outsider."""
-from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
 
-
-@dataclass
-class Cast:
-    slug: str
-    emails: dict
-    ids: dict
-    tokens: dict
+from tests.conftest import auth, make_cast  # noqa: F401  (auth: for this feature's tests)
 
 
 @pytest.fixture
@@ -23,19 +16,7 @@ def cast(app, factory):
         "observer": factory.user("Luc Pelletier", organization="TIESS"),
         "outsider": factory.user("Xavier Roy"),
     }
-    emails = {name: email for name, (_id, email) in people.items()}
-    ids = {name: uid for name, (uid, _email) in people.items()}
-    slug = factory.community(emails["facilitator"], "CP Économie sociale municipale")
-    factory.add_member(slug, emails["julie"])
-    factory.add_member(slug, emails["karim"])
-    factory.add_member(slug, emails["guest"], "guest")
-    factory.add_member(slug, emails["observer"], "observer")
-    tokens = {name: factory.token(email) for name, email in emails.items()}
-    return Cast(slug, emails, ids, tokens)
-
-
-def auth(cast, who):
-    return {"Authorization": f"Bearer {cast.tokens[who]}"}
+    return make_cast(factory, people, "facilitator", "CP Économie sociale municipale", {"julie": "member", "karim": "member", "guest": "guest", "observer": "observer"})
 
 
 def start_thread(client, cast, who="julie", title="Approvisionnement responsable", body="Qui a une politique d'achat ?", **extra):

@@ -1,17 +1,10 @@
 """A community with an organiser, two members (one reading English in Paris), an observer and an outsider."""
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
-
-@dataclass
-class Cast:
-    slug: str
-    emails: dict
-    ids: dict
-    tokens: dict
+from tests.conftest import auth, make_cast  # noqa: F401  (auth: for this feature's tests)
 
 
 @pytest.fixture
@@ -23,18 +16,7 @@ def cast(app, factory):
         "observer": factory.user("Olivier Nadeau"),
         "outsider": factory.user("Xavier Roy"),
     }
-    emails = {name: email for name, (_id, email) in people.items()}
-    ids = {name: uid for name, (uid, _email) in people.items()}
-    slug = factory.community(emails["organiser"], "Économie sociale municipale")
-    factory.add_member(slug, emails["bruno"])
-    factory.add_member(slug, emails["chloe"])
-    factory.add_member(slug, emails["observer"], "observer")
-    tokens = {name: factory.token(email) for name, email in emails.items()}
-    return Cast(slug, emails, ids, tokens)
-
-
-def auth(cast, who):
-    return {"Authorization": f"Bearer {cast.tokens[who]}"}
+    return make_cast(factory, people, "organiser", "Économie sociale municipale", {"bruno": "member", "chloe": "member", "observer": "observer"})
 
 
 def future(days=7, hour=14, minute=0, tz="America/Toronto"):
