@@ -3,7 +3,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..api import bp
-from ..api.helpers import ApiError, invalid, json_body, service_error, string_field
+from ..api.helpers import ApiError, invalid, json_body, refuse_unknown_fields, service_error, string_field
 from ..api.serializers import iso, user_json
 from ..api.views import _community, _require
 from ..exceptions import ServiceError
@@ -12,11 +12,9 @@ from . import service
 from .models import Post, Thread
 
 THREAD_FIELDS = {"title", "body", "category", "is_question"}
+POST_FIELDS = {"body", "reply_to"}
+EDIT_FIELDS = {"body"}
 MAX_PAGE_SIZE = 200
-
-
-
-
 
 
 def _int(value, name):
@@ -69,9 +67,7 @@ def create_thread(slug):
     community = _community(slug)
     user = _require("thread.create", community)
     data = json_body()
-    unknown = set(data) - THREAD_FIELDS
-    if unknown:
-        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    refuse_unknown_fields(data, THREAD_FIELDS)
     title, body = string_field(data, "title", required=True, strip=False), string_field(data, "body", required=True, strip=False)
     category = _int(data.get("category"), "category")
     is_question = data.get("is_question", False)
@@ -102,9 +98,7 @@ def create_post(thread_id):
     thread = _get(Thread, thread_id)
     user = _require("thread.reply", thread)
     data = json_body()
-    unknown = set(data) - {"body", "reply_to"}
-    if unknown:
-        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    refuse_unknown_fields(data, POST_FIELDS)
     body = string_field(data, "body", required=True, strip=False)
     reply_to = _int(data.get("reply_to"), "reply_to")
     try:
@@ -122,9 +116,7 @@ def update_post(post_id):
     _require("thread.read", post.thread)
     user = _require("post.edit", post)
     data = json_body()
-    unknown = set(data) - {"body"}
-    if unknown:
-        raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:5]})
+    refuse_unknown_fields(data, EDIT_FIELDS)
     try:
         service.edit_post(post, user, string_field(data, "body", required=True, strip=False))
     except ServiceError as error:

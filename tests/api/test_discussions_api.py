@@ -42,4 +42,14 @@ def test_refusals(app, client, cast):  # noqa: F811
     assert bad["error"]["fields"]["title"]
     bad = assert_matches_spec(client.post(url, json={"title": "x", "body": "y", "category": 999}, headers=auth(cast, "julie")), "post", "/communities/{slug}/threads")
     assert bad["error"]["fields"]["category"]
+    # Every unknown field is named (up to ten), as the meetings and notes APIs do.
+    typos = {f"champ{n}": "x" for n in range(7)}
+    bad = client.post(url, json={"title": "x", "body": "y", **typos}, headers=auth(cast, "julie"))
+    assert bad.status_code == 422 and sorted(bad.get_json()["error"]["fields"]) == sorted(typos)
+    thread_id = client.post(url, json={"title": "x", "body": "y"}, headers=auth(cast, "julie")).get_json()["id"]
+    bad = client.post(f"/api/v1/threads/{thread_id}/posts", json={"body": "y", **typos}, headers=auth(cast, "julie"))
+    assert bad.status_code == 422 and sorted(bad.get_json()["error"]["fields"]) == sorted(typos)
+    post_id = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]["id"]
+    bad = client.put(f"/api/v1/posts/{post_id}", json={"body": "y", "reply_to": 1}, headers=auth(cast, "julie"))
+    assert bad.status_code == 422 and list(bad.get_json()["error"]["fields"]) == ["reply_to"]
     assert client.get("/api/v1/threads/999999", headers=auth(cast, "julie")).status_code == 404
