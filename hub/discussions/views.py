@@ -214,22 +214,23 @@ def subscription(thread_id):
     return redirect(url_for("discussions.thread", thread_id=thread.id))
 
 
+def _toggle_flag(thread_id, flag, when_set, when_cleared):
+    """Pin or lock a thread, or undo it (facilitators); ``when_set`` and ``when_cleared`` say which it is now."""
+    thread = _thread_or_404(thread_id, "thread.moderate")
+    service.set_flag(thread, flag, not getattr(thread, flag))
+    db.session.commit()
+    flash(when_set if getattr(thread, flag) else when_cleared, "success")
+    return redirect(url_for("discussions.thread", thread_id=thread.id))
+
+
 @bp.route("/threads/<int:thread_id>/pin", methods=["POST"])
 def pin(thread_id):
-    thread = _thread_or_404(thread_id, "thread.moderate")
-    service.set_flag(thread, "pinned", not thread.pinned)
-    db.session.commit()
-    flash(_("The discussion is pinned to the top.") if thread.pinned else _("The discussion is no longer pinned."), "success")
-    return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return _toggle_flag(thread_id, "pinned", _("The discussion is pinned to the top."), _("The discussion is no longer pinned."))
 
 
 @bp.route("/threads/<int:thread_id>/lock", methods=["POST"])
 def lock(thread_id):
-    thread = _thread_or_404(thread_id, "thread.moderate")
-    service.set_flag(thread, "locked", not thread.locked)
-    db.session.commit()
-    flash(_("The discussion is locked: only facilitators can post.") if thread.locked else _("The discussion is open again."), "success")
-    return redirect(url_for("discussions.thread", thread_id=thread.id))
+    return _toggle_flag(thread_id, "locked", _("The discussion is locked: only facilitators can post."), _("The discussion is open again."))
 
 
 @bp.route("/threads/<int:thread_id>/invite", methods=["POST"])

@@ -238,6 +238,30 @@ def test_pin_lock_and_mark_as_answer(app, client, cast):  # noqa: F811
     assert facilitator.post(f"/threads/{older}/reply", data={"body": "Je clos la discussion."}).status_code == 302
 
 
+def test_pin_and_lock_toggle_back_and_say_which(app, client, cast):  # noqa: F811
+    from hub.discussions.models import Thread
+    from hub.extensions import db
+
+    thread_id = start_thread(client, cast, title="Gestion des parcs")
+    facilitator = _logged(app, cast, "facilitator")
+
+    def toggle(action):
+        response = facilitator.post(f"/threads/{thread_id}/{action}")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/threads/{thread_id}")
+        with facilitator.session_transaction() as session:
+            flashes = session.pop("_flashes", [])
+        with app.app_context():
+            thread = db.session.get(Thread, thread_id)
+            state = (thread.pinned, thread.locked)
+            db.session.remove()
+        return state, flashes
+
+    assert toggle("pin") == ((True, False), [("success", "La discussion est épinglée en haut de la liste.")])
+    assert toggle("pin") == ((False, False), [("success", "La discussion n'est plus épinglée.")])
+    assert toggle("lock") == ((False, True), [("success", "La discussion est verrouillée : seule l'équipe d'animation peut y écrire.")])
+    assert toggle("lock") == ((False, False), [("success", "La discussion est de nouveau ouverte.")])
+
+
 def test_share_a_post_to_another_community(app, client, cast, factory):  # noqa: F811
     other = factory.community(cast.emails["julie"], "CP Habitation")
     thread_id = start_thread(client, cast, body="Notre bilan de l’année.")
