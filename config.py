@@ -84,6 +84,9 @@ class Config:
         self.LINK_PREVIEW_ALLOW_PRIVATE = _env_bool("HUB_LINK_PREVIEW_ALLOW_PRIVATE", False)
         # A note edited live becomes a revision this often (and when its last editor leaves).
         self.NOTES_PERSIST_SECONDS = _env_int("HUB_NOTES_PERSIST_SECONDS", 10)
+        # Thread pages and community homes are kept per reader until their community changes (0: never kept).
+        self.PAGE_CACHE_SECONDS = _env_int("HUB_PAGE_CACHE_SECONDS", 60)
+        self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

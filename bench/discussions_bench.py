@@ -155,7 +155,10 @@ def http_bench(env, thread_id, slug, user_id, seconds, concurrency, workers, thr
         targets = {"thread": f"/threads/{thread_id}?page=1", "home": f"/c/{slug}"}
         for name, path in targets.items():  # capture the real HTML for the bare route
             conn.request("GET", path, headers={"Cookie": cookie})
-            page = conn.getresponse().read()
+            response = conn.getresponse()
+            page = response.read()
+            if response.getheader("Set-Cookie"):  # the session now holds its form token, as a browser would keep it
+                cookie = response.getheader("Set-Cookie").split(";", 1)[0]
             (Path(env["HUB_INSTANCE_PATH"]) / f"bench-{name}.html").write_bytes(page)
         results = {}
         for name, path in targets.items():
@@ -184,10 +187,13 @@ def serve(env, port, redis):
     return process
 
 
-def fanout(env, thread_id, user_id, clients, ports, rounds=5):
+def fanout(env, thread_id, user_id, clients, ports, rounds=10, client_processes=2):
     """``clients`` Socket.IO clients spread over ``ports`` join the thread's room; a post is made through
-    the first server ``rounds`` times; delivery time = receipt minus the moment the post was sent."""
-    import socketio
+    the first server ``rounds`` times; delivery time = receipt minus the moment the post was sent.
+
+    The clients run in ``client_processes`` processes of bench/fanout_client.py (an asyncio loop each);
+    every process reads the same clock, ``time.monotonic()`` (CLOCK_MONOTONIC, system-wide on Linux)."""
+    import queue
 
     token_code = f"""
 from hub import create_app
@@ -200,62 +206,80 @@ with app.app_context():
     print(raw)
 """
     token = subprocess.run([PYTHON, "-c", token_code], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()[-1]
-    received = {}
-    lock = threading.Lock()
-    connected = []
+    lines = queue.Queue()
+    fleet = []
+    share, extra = divmod(clients, client_processes)
+    first = 0
+    for n in range(client_processes):
+        count = share + (1 if n < extra else 0)
+        child = subprocess.Popen([PYTHON, "-m", "bench.fanout_client"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        child.stdin.write(json.dumps({"ports": ports, "token": token, "room": f"thread:{thread_id}", "first": first, "count": count}) + "\n")
+        child.stdin.flush()
+        first += count
+        threading.Thread(target=lambda c=child, n=n: [lines.put((n, line.strip())) for line in c.stdout], daemon=True).start()
+        fleet.append(child)
 
-    def make(i):
-        sio = socketio.Client(reconnection=False)
-
-        @sio.on("post.new")
-        def _new(data, i=i):
-            with lock:
-                received.setdefault(data["post_id"], []).append(time.perf_counter())
-
-        sio.connect(f"http://127.0.0.1:{ports[i % len(ports)]}", auth={"token": token}, transports=["websocket"], wait_timeout=30)
-        answer = sio.call("join", {"room": f"thread:{thread_id}"}, timeout=30)
-        assert answer and answer.get("ok"), answer
-        connected.append(sio)
-
-    from concurrent.futures import ThreadPoolExecutor
+    def expect(prefix, deadline):
+        """Lines starting with ``prefix``, one per client process, until ``deadline``."""
+        got = {}
+        while len(got) < len(fleet):
+            try:
+                n, line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line.startswith(prefix):
+                got[n] = line[len(prefix):]
+        return got
 
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(make, range(clients)))
-    connect_seconds = time.monotonic() - start
-    delays = []
     try:
+        ready = expect("ready ", start + 300)
+        if len(ready) < len(fleet):
+            raise RuntimeError("the clients did not all connect")
+        connect_seconds = time.monotonic() - start
+        time.sleep(1)
+        rounds_out = []
         for r in range(rounds):
             body = json.dumps({"body": f"Diffusion {r}"}).encode()
             conn = http.client.HTTPConnection("127.0.0.1", ports[0], timeout=60)
-            sent = time.perf_counter()
+            sent = time.monotonic()
             conn.request("POST", f"/api/v1/threads/{thread_id}/posts", body=body,
                          headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
             response = conn.getresponse()
             post_id = json.loads(response.read())["id"]
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                with lock:
-                    if len(received.get(post_id, [])) >= clients:
-                        break
-                time.sleep(0.01)
-            got = received.get(post_id, [])
-            delays.append({"post_id": post_id, "received": len(got), "delays_ms": [(t - sent) * 1000 for t in got]})
+            answered = time.monotonic()
+            expect(f"done {post_id}", sent + 30)  # every client process has it (or 30 s went by)
+            rounds_out.append({"post_id": post_id, "sent": sent, "post_ms": (answered - sent) * 1000})
             time.sleep(0.5)
+        for child in fleet:
+            child.stdin.write("quit\n")
+            child.stdin.flush()
+        reports = expect("{", time.monotonic() + 60)
     finally:
-        def close(sio):
+        for child in fleet:
             try:
-                sio.disconnect()
-            except Exception:
-                pass
-
-        with ThreadPoolExecutor(max_workers=64) as pool:
-            list(pool.map(close, list(connected)))
-    all_delays = [d for r in delays for d in r["delays_ms"]]
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    receipts = {}
+    lost = []
+    for text in reports.values():
+        report = json.loads("{" + text)
+        lost.extend(report["lost"])
+        for post_id, times in report["receipts"].items():
+            receipts.setdefault(int(post_id), []).extend(times)
+    all_delays, per_round = [], []
+    for r in rounds_out:
+        delays = sorted((t - r["sent"]) * 1000 for t in receipts.get(r["post_id"], []))
+        all_delays.extend(delays)
+        per_round.append({"post_id": r["post_id"], "post_ms": r["post_ms"], "received": len(delays),
+                          "first_ms": delays[0] if delays else None, "p50_ms": percentile(delays, 0.5), "p95_ms": percentile(delays, 0.95),
+                          "last_ms": delays[-1] if delays else None})
     return {
-        "clients": clients, "processes": len(ports), "connect_seconds": connect_seconds, "rounds": rounds,
-        "delivered": sum(r["received"] for r in delays), "expected": clients * rounds,
+        "clients": clients, "processes": len(ports), "client_processes": client_processes, "connect_seconds": connect_seconds,
+        "rounds": rounds, "delivered": len(all_delays), "expected": clients * rounds, "lost_connections": len(lost), "lost_examples": lost[:5],
         "p50_ms": percentile(all_delays, 0.5), "p95_ms": percentile(all_delays, 0.95), "max_ms": max(all_delays, default=float("nan")),
+        "post_p50_ms": percentile([r["post_ms"] for r in rounds_out], 0.5), "per_round": per_round,
     }
 
 

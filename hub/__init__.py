@@ -24,7 +24,7 @@ def create_app(config=None, **overrides):
     if problems:
         raise RuntimeError("Unsafe production configuration, the hub will not start:\n- " + "\n- ".join(problems))
 
-    from . import access, cli, errors, i18n, security
+    from . import access, cli, errors, i18n, pagecache, security
     from .notifications import models as _notification_models  # noqa: F401
     from .notes import models as _note_models  # noqa: F401
     from .discussions import models as _discussion_models  # noqa: F401
@@ -45,6 +45,7 @@ def create_app(config=None, **overrides):
     errors.init_app(app)
     cli.init_app(app)
     access.init_app(app)
+    pagecache.init_app(app)
 
     from . import discussions, meetings, notes, notifications, resources, search
     from .accounts.views import bp as accounts_bp

@@ -15,6 +15,7 @@ from flask import abort, g, request
 from flask_login import current_user
 
 from .extensions import db
+from .timeutil import utcnow
 
 RULES = {}
 
@@ -48,10 +49,10 @@ def role_in(user, community):
     if key not in cache:
         from .communities.models import Membership
 
-        membership = db.session.execute(
-            db.select(Membership).filter_by(user_id=user.id, community_id=community.id)
-        ).scalar_one_or_none()
-        cache[key] = membership.role if membership is not None and membership.is_current else None
+        found = db.session.execute(
+            db.select(Membership.role, Membership.expires_at).filter_by(user_id=user.id, community_id=community.id)
+        ).first()
+        cache[key] = found.role if found is not None and (found.expires_at is None or found.expires_at > utcnow()) else None
     return cache[key]
 
 
@@ -394,8 +395,17 @@ RULES["post.react"] = lambda user, post: _reply(user, post.thread)
 
 @rule("thread.moderate")
 def _moderate(user, thread):
-    """Pin, lock, invite guests, manage tags: the community's facilitators."""
+    """Pin and lock: the community's facilitators."""
     return role_in(user, thread.community) == "facilitator"
+
+
+@rule("thread.edit")
+def _edit_thread(user, thread):
+    """Move it to another category, change its tags: the community's facilitators, and its author
+    while a contributor, until it is locked."""
+    if role_in(user, thread.community) == "facilitator":
+        return True
+    return not thread.locked and _facilitator_or_own(user, thread.community, thread.author_id)
 
 
 @rule("thread.invite")
@@ -421,6 +431,13 @@ def _edit_post(user, post):
 RULES["post.delete"] = _edit_post
 
 
+@rule("post.attachments")
+def _post_attachments(user, post):
+    """What a post shows besides its text (link preview images): whoever reads its thread, until the
+    post is deleted."""
+    return post.deleted_at is None and _read_thread(user, post.thread)
+
+
 @rule("post.share")
 def _share_post(user, post):
     return post.deleted_at is None and role_in(user, post.thread.community) in READING_ROLES
@@ -428,6 +445,12 @@ def _share_post(user, post):
 
 @rule("discussion.categories")
 def _manage_categories(user, community):
+    return role_in(user, community) == "facilitator"
+
+
+@rule("discussion.tags")
+def _manage_tags(user, community):
+    """Rename, merge and delete the tags of every discussion of the community: its facilitators."""
     return role_in(user, community) == "facilitator"
 
 

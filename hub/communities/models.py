@@ -21,6 +21,8 @@ class Community(db.Model):
     visibility = sa.Column(sa.String(10), nullable=False, default="private")
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Raised by every change to something the community holds (hub/pagecache.py): keys its cached pages.
+    generation = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
 
     memberships = db.relationship("Membership", back_populates="community", cascade="all, delete-orphan")
 

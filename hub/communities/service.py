@@ -126,6 +126,16 @@ def members(community, query=None, roles=None):
     return sorted(rows, key=lambda m: fold(m.user.display_name))
 
 
+def member_count(community):
+    """How many current members (memberships that have not expired)."""
+    return db.session.execute(
+        sa.select(sa.func.count(Membership.id)).where(
+            Membership.community_id == community.id,
+            sa.or_(Membership.expires_at.is_(None), Membership.expires_at > utcnow()),
+        )
+    ).scalar_one()
+
+
 # --- invitations ----------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, pagecache
 from ..accounts.forms import ConfirmForm
 from ..exceptions import ServiceError
 from ..forms import show_service_error
@@ -48,6 +48,11 @@ def create():
 
 @bp.route("/c/<slug>")
 def show(slug):
+    # A home this reader was already shown, while nothing it depends on has changed (hub/pagecache.py).
+    key = pagecache.community_page(slug)
+    page = pagecache.get(key)
+    if page is not None:
+        return page
     community = community_or_404(slug)
     access.require("community.see", community)
     if not access.can(current_user, "community.read", community):
@@ -58,11 +63,12 @@ def show(slug):
             ).scalar_one_or_none()
         return render_template("communities/showcase.html", community=community, join_form=JoinRequestForm(), pending=pending)
     facilitators = service.members(community, roles={"facilitator"})
-    count = len(service.members(community))
-    return render_template(
-        "communities/show.html", community=community, facilitators=facilitators, member_count=count,
+    page = render_template(
+        "communities/show.html", community=community, facilitators=facilitators, member_count=service.member_count(community),
         role=access.role_in(current_user, community), leave_form=ConfirmForm(),
     )
+    pagecache.put(key, page)
+    return page
 
 
 @bp.route("/c/<slug>/settings", methods=["GET", "POST"])

@@ -1,0 +1,254 @@
+"""Rendered pages kept for the reader who asked, until anything in their community changes.
+
+The busiest pages (a thread, a community's home) are rendered once per reader and served again from
+memory while nothing they show has changed. What "changed" means is decided in one place: every
+flush that adds, changes or deletes a row belonging to a community (a post, a reaction, a
+membership, a meeting, a note…) raises that community's ``generation`` in the same transaction, and
+a profile change raises it in each community of that person. A page's key holds that generation, so
+a page is never served after its content changed, whichever process made the change (the
+generation is read from the database with the community). The key also holds the reader (id,
+session, language, zone, current role), the address, the unread-notifications count and what else the
+page shows of the reader (the last post read), all read in one query before anything else; pages with a flashed message are never kept. Entries also expire after
+``PAGE_CACHE_SECONDS`` (upcoming meetings move with the clock); 0 turns the cache off.
+
+Writes that bypass the ORM (``UPDATE … WHERE …`` statements) call :func:`touch` themselves.
+"""
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+
+import sqlalchemy as sa
+from flask import current_app, request, session
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+
+from .extensions import db
+from .timeutil import utcnow
+
+# Rows that change when someone merely reads or is notified: they never make a page stale.
+QUIET_TABLES = {
+    "thread_reads", "notifications", "notification_preferences", "outgoing_emails", "search_outbox",
+    "search_documents", "search_terms", "meeting_reminders_sent", "api_tokens", "calendar_feeds",
+}
+# Profile fields other people's pages show (author names and pictures).
+PROFILE_FIELDS = ("display_name", "avatar_file", "avatar_type", "organization", "is_active_account")
+# Parent rows that carry a community, by the foreign-key column pointing at them.
+_PARENTS = {
+    "thread_id": "threads", "post_id": "posts", "poll_id": "polls", "meeting_id": "meetings",
+    "note_id": "notes", "resource_id": "resources", "category_id": "discussion_categories",
+}
+
+
+_BUMP = sa.text("UPDATE communities SET generation = generation + 1 WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True))
+
+
+class PageCache:
+    """A bounded, thread-safe, least-recently-used store of rendered pages with an age limit."""
+
+    def __init__(self, entries, seconds):
+        self.entries = entries
+        self.seconds = seconds
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            stored_at, value = found
+            if time.monotonic() - stored_at > self.seconds:
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+def _store():
+    return current_app.extensions.get("hub_page_cache")
+
+
+def _reader_key(state):
+    """The key of the current page for the current reader and ``state`` (what the page shows about
+    the community and the reader, read in one query), or None when the page must not be kept."""
+    if state is None or _store() is None or not getattr(current_user, "is_authenticated", False) or "_flashes" in session:
+        return None
+    token = session.get("csrf_token")  # the page carries a form token derived from it
+    if not token:
+        return None
+    reader = (current_user.id, current_user.display_name, current_user.avatar_file, current_user.is_admin, token,
+              str(get_locale()), str(get_timezone()))
+    return hashlib.sha256(repr((request.full_path, reader, tuple(state))).encode()).hexdigest()
+
+
+# What a page's key needs, in one query each: the community's generation, the reader's role (with its
+# end, for guests), unread notifications, and the page's own part. Plain SQL: these run on every view.
+_READER = """
+    SELECT c.id, c.generation, m.role, m.expires_at,
+           (SELECT count(*) FROM notifications n WHERE n.user_id = :user AND n.read_at IS NULL) AS unread{extra}
+    FROM {source}
+    LEFT JOIN memberships m ON m.community_id = c.id AND m.user_id = :user
+    WHERE {where}
+"""
+_THREAD_STATE = _READER.format(
+    extra=", r.last_read_post_id",
+    source="threads t JOIN communities c ON c.id = t.community_id "
+           "LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = :user",
+    where="t.id = :thread",
+)
+_COMMUNITY_STATE = _READER.format(extra="", source="communities c", where="c.slug = :slug")
+_statements = {}
+
+
+def _state(name, sql, **params):
+    """The state row with an expired membership counted as no role, or None."""
+    if name not in _statements:
+        from .timeutil import UTCDateTime
+
+        _statements[name] = sa.text(sql).columns(expires_at=UTCDateTime)
+    row = db.session.connection().execute(_statements[name], {"user": current_user.id, **params}).first()
+    if row is None:
+        return None
+    state = list(row)
+    if state[3] is not None and state[3] <= utcnow():
+        state[2] = None
+    state[3] = None
+    return state
+
+
+def thread_page(thread_id):
+    """``(key, last_read_post_id)`` for a thread page: key None when it must not be kept."""
+    if not getattr(current_user, "is_authenticated", False) or _store() is None or not 0 < thread_id < 2**31:
+        return None, None
+    state = _state("thread", _THREAD_STATE, thread=thread_id)
+    return _reader_key(state), (state[-1] if state is not None else None)
+
+
+def community_page(slug):
+    """The key of a community's home for the current reader, or None."""
+    if not getattr(current_user, "is_authenticated", False) or _store() is None or len(slug) > 60:
+        return None
+    return _reader_key(_state("community", _COMMUNITY_STATE, slug=slug))
+
+
+def get(key):
+    return _store().get(key) if key is not None else None
+
+
+def put(key, value):
+    if key is not None:
+        _store().put(key, value)
+
+
+def touch(*community_ids):
+    """Mark communities changed by a statement that bypassed the ORM (same transaction)."""
+    ids = sorted({i for i in community_ids if i is not None})
+    if ids:
+        db.session.execute(_BUMP, {"ids": ids})
+
+
+# --- which communities a flush changes ----------------------------------------------------------
+
+
+def _parent_community(connection, table, row_id, memo):
+    key = (table, row_id)
+    if key not in memo:
+        if table == "posts":
+            query = "SELECT t.community_id FROM posts p JOIN threads t ON t.id = p.thread_id WHERE p.id = :id"
+        else:
+            query = f"SELECT community_id FROM {table} WHERE id = :id"
+        memo[key] = connection.execute(sa.text(query), {"id": row_id}).scalar()
+    return memo[key]
+
+
+def _communities_of(session, obj, memo, depth=0):
+    mapper = sa.inspect(obj).mapper
+    table = mapper.local_table.name
+    if table == "communities":
+        return {obj.id} if obj.id is not None else set()
+    if table == "users":
+        return _communities_of_person(session, obj, memo)
+    if table in QUIET_TABLES or depth > 4:
+        return set()
+    community_id = getattr(obj, "community_id", None)
+    if community_id is not None:
+        return {community_id}
+    state = sa.inspect(obj)
+    for relationship in mapper.relationships:  # parents already in memory (new rows have no keys yet)
+        if relationship.direction is sa.orm.MANYTOONE and relationship.mapper.local_table.name != "users":
+            parent = state.dict.get(relationship.key)
+            if parent is not None:
+                found = _communities_of(session, parent, memo, depth + 1)
+                if found:
+                    return found
+    for column, parent_table in _PARENTS.items():
+        row_id = getattr(obj, column, None) if column in mapper.columns else None
+        if row_id is not None:
+            found = _parent_community(session.connection(), parent_table, row_id, memo)
+            if found is not None:
+                return {found}
+    for relationship in mapper.relationships:  # parents still in the database
+        if relationship.direction is sa.orm.MANYTOONE and relationship.mapper.local_table.name != "users":
+            parent = getattr(obj, relationship.key)
+            if parent is not None:
+                found = _communities_of(session, parent, memo, depth + 1)
+                if found:
+                    return found
+    return set()
+
+
+def _communities_of_person(session, user, memo):
+    if user.id is None:
+        return set()
+    state = sa.inspect(user)
+    if not state.deleted and not any(state.attrs[name].history.has_changes() for name in PROFILE_FIELDS):
+        return set()
+    rows = session.connection().execute(sa.text("SELECT community_id FROM memberships WHERE user_id = :id"), {"id": user.id})
+    return {row[0] for row in rows}
+
+
+def _before_flush(session, _context, _instances):
+    changed = set()
+    memo = {}
+    with session.no_autoflush:
+        for obj in list(session.new) + list(session.deleted):
+            changed |= _communities_of(session, obj, memo)
+        for obj in list(session.dirty):
+            if session.is_modified(obj, include_collections=False):
+                changed |= _communities_of(session, obj, memo)
+    if changed:
+        session.info.setdefault("hub_changed_communities", set()).update(changed)
+
+
+def _after_flush(session, _context):
+    changed = session.info.pop("hub_changed_communities", None)
+    if changed:
+        session.connection().execute(_BUMP, {"ids": sorted(changed)})
+        from .communities.models import Community
+
+        for community_id in changed:  # a community already loaded in this session must not keep the old value
+            loaded = session.identity_map.get(sa.orm.util.identity_key(Community, community_id))
+            if loaded is not None:
+                session.expire(loaded, ["generation"])
+
+
+def init_app(app):
+    seconds = app.config.get("PAGE_CACHE_SECONDS", 60)
+    if seconds > 0:
+        app.extensions["hub_page_cache"] = PageCache(app.config.get("PAGE_CACHE_ENTRIES", 256), seconds)
+    if not getattr(init_app, "_listening", False):  # once per process: the listeners are on every session
+        sa.event.listen(sa.orm.Session, "before_flush", _before_flush)
+        sa.event.listen(sa.orm.Session, "after_flush", _after_flush)
+        init_app._listening = True
