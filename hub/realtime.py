@@ -1,4 +1,6 @@
 """Socket.IO: connections authenticated by the session (or an API token); rooms joined through access."""
+import logging
+
 from flask import request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
@@ -39,33 +41,48 @@ def emit_after_commit(room, event, data, count_for=None):
 
 
 def _emit_pending(session):
+    """What the transaction queued, in order; the events that need an unread count go last, with
+    every count read in one query (they must not hold back a thread's room, which may have
+    hundreds of open pages waiting for the post)."""
     pending = session.info.pop("hub_emits", None)
     if not pending:
         return
-    counts = {}
     for room, event, data, count_for in pending:
-        if count_for is not None:
-            if count_for not in counts:
-                counts[count_for] = _unread(count_for)
-            data = {**data, "unread": counts[count_for]}
+        if count_for is None:
+            _emit(room, event, data)
+    counted = [item for item in pending if item[3] is not None]
+    if counted:
         try:
-            socketio.emit(event, data, to=room)
-        except Exception:  # a live update is a nicety: never fail the request for it
-            import logging
+            counts = _unread({item[3] for item in counted})
+        except Exception:
+            logging.getLogger(__name__).exception("Unread counts for live badges failed")
+            counts = {}
+        for room, event, data, count_for in counted:
+            _emit(room, event, {**data, "unread": counts.get(count_for, 0)})
 
-            logging.getLogger(__name__).exception("Socket.IO emit to %s failed", room)
+
+def _emit(room, event, data):
+    try:
+        socketio.emit(event, data, to=room)
+    except Exception:  # a live update is a nicety: never fail the request for it
+        logging.getLogger(__name__).exception("Socket.IO emit to %s failed", room)
 
 
-def _unread(user_id):
+def _unread(user_ids):
+    """{user id: unread notifications} for these people, in one query on a connection of its own
+    (the session has just committed)."""
     import sqlalchemy as sa
 
     from .extensions import db
     from .notifications.models import Notification
 
     with db.engine.connect() as conn:
-        return conn.execute(
-            sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        ).scalar_one()
+        rows = conn.execute(
+            sa.select(Notification.user_id, sa.func.count(Notification.id))
+            .where(Notification.user_id.in_(sorted(user_ids)), Notification.read_at.is_(None))
+            .group_by(Notification.user_id)
+        ).all()
+    return {user_id: count for user_id, count in rows}
 
 
 def _discard_pending(session, *args):

@@ -52,3 +52,31 @@ def test_socket_connections_from_another_site_are_refused(app):
     assert not allowed("https://localhost:5077", own)
     assert not allowed(None, own)
     assert not allowed("http://localhost:5077", {})
+
+
+def _events(sock, name):
+    return [e["args"][0] for e in sock.get_received() if e["name"] == name]
+
+
+def test_room_events_leave_before_the_unread_counts(app, factory):
+    """A post's room hears of it first; the personal events with unread counts follow, all counted
+    in one query."""
+    from hub.realtime import emit_after_commit
+    from hub.extensions import db
+
+    _fid, facilitator = factory.user()
+    token = factory.token(facilitator)
+    sock = _socket(app, auth={"token": token})
+    sock.get_received()
+    with app.app_context():
+        from hub.accounts import service as accounts
+
+        user_id = accounts.find_by_email(facilitator).id
+        emit_after_commit(f"user:{user_id}", "notification", {"title": "Un"}, count_for=user_id)
+        emit_after_commit(f"user:{user_id}", "post.new", {"post_id": 1})
+        emit_after_commit(f"user:{user_id}", "notification", {"title": "Deux"}, count_for=user_id)
+        db.session.commit()
+    received = sock.get_received()
+    assert [e["name"] for e in received] == ["post.new", "notification", "notification"]
+    assert [e["args"][0]["title"] for e in received[1:]] == ["Un", "Deux"]
+    assert all(e["args"][0]["unread"] == 0 for e in received[1:])
