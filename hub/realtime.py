@@ -1,7 +1,12 @@
 """Socket.IO: connections authenticated by the session (or an API token); rooms joined through access."""
+import atexit
+import json
 import logging
+import threading
+import time
+import uuid
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
@@ -122,29 +127,204 @@ def on_join(data):
         return {"ok": False, "error": "forbidden"}
     join_room(room, sid=request.sid)
     if room.startswith("thread:"):
-        _PEOPLE[request.sid] = (current_user.id, current_user.display_name)
-        socketio.emit("presence", {"room": room, "people": present(room)}, to=room)
+        _JOINED.setdefault(request.sid, set()).add(room)
+        try:
+            store = _presence()
+            store.add(room, request.sid, current_user.id, current_user.display_name)
+        except Exception:  # who is here is a nicety: the room is joined all the same
+            logging.getLogger(__name__).exception("Presence in %s not recorded", room)
+        else:
+            _presence_changed(room, store)
     return {"ok": True, "room": room}
 
 
 # --- who is here ------------------------------------------------------------------------------
-# The people with a thread's page open, as this process sees them (with several processes, each
-# knows its own connections). Names are kept per connection; a closed connection leaves its rooms,
-# so it drops out of the list the next time someone asks.
-_PEOPLE = {}
+# The people with a thread's page open, whichever process their connection reaches. Without Redis
+# the process knows them all (a dictionary). With HUB_REDIS_URL each room is a Redis hash, one
+# field per connection (sid → user, name and the process holding it); each process keeps a key of
+# its own alive with a heartbeat, and the entries of a process whose key is gone (it stopped, or
+# crashed) are left out and removed. The list is sent to the room on every join, leave and
+# disconnect, at most once per PRESENCE_INTERVAL per room and process: 500 pages opening at once
+# would otherwise send 500 lists to up to 500 pages each (125 000 messages for one room).
+PRESENCE_INTERVAL = 1.0
+_JOINED = {}  # sid → thread rooms it is present in (the connections of this process)
 
 
-def present(room):
-    sids = [sid for sid, _eio in socketio.server.manager.get_participants("/", room)]
-    for sid in list(_PEOPLE):
-        if not socketio.server.manager.is_connected(sid, "/"):
-            _PEOPLE.pop(sid, None)
+class _Broadcasts:
+    """When each room last had its list sent by this process, and which wait for the next one."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.last_sent = {}  # room → time.monotonic()
+        self.scheduled = set()
+
+
+class LocalPresence(_Broadcasts):
+    """Who is where, for one process."""
+
+    def __init__(self):
+        super().__init__()
+        self._rooms = {}
+        self._lock = threading.Lock()
+
+    def add(self, room, sid, user_id, name):
+        with self._lock:
+            self._rooms.setdefault(room, {})[sid] = (user_id, name)
+
+    def remove(self, room, sid):
+        with self._lock:
+            people = self._rooms.get(room)
+            if people is not None:
+                people.pop(sid, None)
+                if not people:
+                    del self._rooms[room]
+
+    def entries(self, room):
+        with self._lock:
+            return list(self._rooms.get(room, {}).values())
+
+
+class RedisPresence(_Broadcasts):
+    """Who is where, for every process sharing a Redis database."""
+
+    PREFIX = "hub:presence:"
+    HEARTBEAT = 10  # seconds between two renewals of this process's key
+    ALIVE = 30  # a process whose key was not renewed for this long is taken for gone
+    ROOM_LIFE = 24 * 3600  # a room's hash is dropped after a day without anyone joining it
+
+    def __init__(self, url):
+        import redis
+
+        super().__init__()
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.process = uuid.uuid4().hex
+        self._stopped = threading.Event()
+        try:
+            self._beat()
+        except Exception:  # Redis is away for now: the heartbeat tries again
+            logging.getLogger(__name__).warning("Presence heartbeat to Redis failed", exc_info=True)
+        threading.Thread(target=self._heartbeat, name="hub-presence-heartbeat", daemon=True).start()
+        atexit.register(self.close)
+
+    def _process_key(self, process):
+        return f"{self.PREFIX}process:{process}"
+
+    def _beat(self):
+        self.redis.set(self._process_key(self.process), "1", ex=self.ALIVE)
+
+    def _heartbeat(self):
+        while not self._stopped.wait(self.HEARTBEAT):
+            try:
+                self._beat()
+            except Exception:
+                logging.getLogger(__name__).warning("Presence heartbeat to Redis failed", exc_info=True)
+
+    def close(self):
+        """On a clean stop this process's people leave every list at once."""
+        self._stopped.set()
+        try:
+            self.redis.delete(self._process_key(self.process))
+        except Exception:
+            pass
+
+    def add(self, room, sid, user_id, name):
+        key = self.PREFIX + room
+        with self.redis.pipeline() as pipe:
+            pipe.hset(key, sid, json.dumps([user_id, name, self.process]))
+            pipe.expire(key, self.ROOM_LIFE)
+            pipe.execute()
+
+    def remove(self, room, sid):
+        self.redis.hdel(self.PREFIX + room, sid)
+
+    def entries(self, room):
+        key = self.PREFIX + room
+        fields = {}
+        for sid, value in self.redis.hgetall(key).items():
+            try:
+                user_id, name, process = json.loads(value)
+            except (TypeError, ValueError):
+                continue
+            fields[sid] = (user_id, name, process)
+        processes = sorted({process for _u, _n, process in fields.values()})
+        alive = {p for p, up in zip(processes, self.redis.mget([self._process_key(p) for p in processes])) if up} if processes else set()
+        gone = [sid for sid, (_u, _n, process) in fields.items() if process not in alive]
+        if gone:
+            self.redis.hdel(key, *gone)
+        return [(user_id, name) for user_id, name, process in fields.values() if process in alive]
+
+
+_stores_lock = threading.Lock()
+
+
+def _presence(app=None):
+    """The application's presence store in this process (Redis when HUB_REDIS_URL is set)."""
+    app = app or current_app._get_current_object()
+    with _stores_lock:
+        store = app.extensions.get("hub_presence")
+        if store is None:
+            url = app.config.get("REDIS_URL")
+            store = app.extensions["hub_presence"] = RedisPresence(url) if url else LocalPresence()
+        return store
+
+
+def present(room, store=None):
+    """The names of the people with this room open, in alphabetical order (once each)."""
     names = {}
-    for sid in sids:
-        if sid in _PEOPLE:
-            user_id, name = _PEOPLE[sid]
-            names[user_id] = name
+    for user_id, name in (store or _presence()).entries(room):
+        names[user_id] = name
     return sorted(names.values(), key=str.casefold)
+
+
+def _presence_changed(room, store):
+    """Send the room its list now, or once PRESENCE_INTERVAL has passed since the last one."""
+    now = time.monotonic()
+    with store.lock:
+        if room in store.scheduled:
+            return
+        wait = store.last_sent.get(room, float("-inf")) + PRESENCE_INTERVAL - now
+        if wait <= 0:
+            store.last_sent[room] = now
+            if len(store.last_sent) > 1000:
+                for old in [r for r, at in store.last_sent.items() if at < now - PRESENCE_INTERVAL]:
+                    del store.last_sent[old]
+        else:
+            store.scheduled.add(room)
+    if wait <= 0:
+        _send_presence(room, store)
+    else:
+        socketio.start_background_task(_send_presence_later, room, store, wait)
+
+
+def _send_presence_later(room, store, wait):
+    socketio.sleep(wait)
+    with store.lock:
+        store.scheduled.discard(room)
+        store.last_sent[room] = time.monotonic()
+    _send_presence(room, store)
+
+
+def _send_presence(room, store):
+    try:
+        socketio.emit("presence", {"room": room, "people": present(room, store)}, to=room)
+    except Exception:
+        logging.getLogger(__name__).exception("Presence of %s not sent", room)
+
+
+def _left(sid, rooms):
+    if not rooms:
+        return
+    try:
+        store = _presence()
+    except Exception:
+        logging.getLogger(__name__).exception("Presence not updated for %s", sid)
+        return
+    for room in rooms:
+        try:
+            store.remove(room, sid)
+        except Exception:
+            logging.getLogger(__name__).exception("Presence in %s not removed", room)
+        _presence_changed(room, store)
 
 
 @socketio.on("who")
@@ -152,7 +332,12 @@ def on_who(data):
     room = data.get("room") if isinstance(data, dict) else None
     if not isinstance(room, str) or not room.startswith("thread:") or room not in (socketio.server.rooms(request.sid) or []):
         return {"ok": False, "error": "forbidden"}
-    return {"ok": True, "room": room, "people": present(room)}
+    try:
+        people = present(room)
+    except Exception:
+        logging.getLogger(__name__).exception("Presence of %s not read", room)
+        return {"ok": False, "error": "unavailable"}
+    return {"ok": True, "room": room, "people": people}
 
 
 @socketio.on("leave")
@@ -160,6 +345,10 @@ def on_leave(data):
     room = data.get("room") if isinstance(data, dict) else None
     if isinstance(room, str):
         leave_room(room, sid=request.sid)
+        joined = _JOINED.get(request.sid)
+        if joined and room in joined:
+            joined.discard(room)
+            _left(request.sid, [room])
     return {"ok": True}
 
 
@@ -173,10 +362,13 @@ def on_disconnect_call(hook):
     return hook
 
 
+@on_disconnect_call
+def _leave_presence(sid):
+    _left(sid, _JOINED.pop(sid, ()))
+
+
 @socketio.on("disconnect")
 def on_disconnect(*_args):
-    import logging
-
     for hook in DISCONNECT_HOOKS:
         try:
             hook(request.sid)

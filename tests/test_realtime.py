@@ -1,4 +1,6 @@
 """Socket.IO: connections need a session (or token); rooms are joined through access."""
+import uuid
+
 import pytest
 
 from tests.conftest import login
@@ -80,3 +82,38 @@ def test_room_events_leave_before_the_unread_counts(app, factory):
     assert [e["name"] for e in received] == ["post.new", "notification", "notification"]
     assert [e["args"][0]["title"] for e in received[1:]] == ["Un", "Deux"]
     assert all(e["args"][0]["unread"] == 0 for e in received[1:])
+
+
+def test_redis_presence_forgets_a_stopped_process(app):
+    """Two processes' entries in one room; the entries of a process whose heartbeat key is gone
+    (a crash: the key expires) are left out and removed, and a clean stop removes them at once."""
+    from tests.conftest import REDIS_URL, service_missing
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:
+        service_missing(f"Redis unreachable at {REDIS_URL}")
+    from hub.realtime import RedisPresence, present
+
+    room = f"thread:test-{uuid.uuid4().hex}"
+    one, two = RedisPresence(REDIS_URL), RedisPresence(REDIS_URL)
+    try:
+        one.add(room, "sid-a", 1, "Julie Roy")
+        two.add(room, "sid-b", 2, "Karim Benali")
+        two.add(room, "sid-c", 2, "Karim Benali")  # a second tab: listed once
+        assert present(room, one) == present(room, two) == ["Julie Roy", "Karim Benali"]
+        two.remove(room, "sid-c")
+        assert present(room, one) == ["Julie Roy", "Karim Benali"]
+        # A crash: the heartbeat stops and the key expires.
+        two._stopped.set()
+        one.redis.delete(two._process_key(two.process))
+        assert present(room, one) == ["Julie Roy"]
+        assert set(one.redis.hkeys(RedisPresence.PREFIX + room)) == {b"sid-a"}
+        one.close()
+        assert present(room, two) == []
+    finally:
+        one.close()
+        two.close()
+        one.redis.delete(RedisPresence.PREFIX + room)

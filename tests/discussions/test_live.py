@@ -61,7 +61,21 @@ def test_outsider_cannot_join_a_private_threads_room(app, client, cast):  # noqa
     assert reactions["reactions"] == {"🎉": {"count": 1, "mine": False}}
 
 
-def test_who_is_here(app, client, cast):  # noqa: F811
+def _wait_for(sock, name, check, seconds=5):
+    """The first ``name`` event whose data passes ``check``, waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for data in _events(sock, name):
+            if check(data):
+                return data
+        time.sleep(0.05)
+    raise AssertionError(f"no {name} event as expected within {seconds} s")
+
+
+def test_who_is_here(app, client, cast, monkeypatch):  # noqa: F811
+    from hub import realtime
+
+    monkeypatch.setattr(realtime, "PRESENCE_INTERVAL", 0.2)
     thread_id = start_thread(client, cast)
     room = f"thread:{thread_id}"
     julie = _socket(app, auth={"token": cast.tokens["julie"]})
@@ -69,9 +83,38 @@ def test_who_is_here(app, client, cast):  # noqa: F811
     julie.emit("join", {"room": room}, callback=True)
     karim = _socket(app, auth={"token": cast.tokens["karim"]})
     karim.emit("join", {"room": room}, callback=True)
-    assert _events(julie, "presence")[-1]["people"] == ["Julie Roy", "Karim Benali"]
+    # The list goes to the room on each join (at most once per interval and room).
+    _wait_for(julie, "presence", lambda d: d["room"] == room and d["people"] == ["Julie Roy", "Karim Benali"])
+    assert julie.emit("who", {"room": room}, callback=True) == {"ok": True, "room": room, "people": ["Julie Roy", "Karim Benali"]}
     karim.disconnect()
+    _wait_for(julie, "presence", lambda d: d["people"] == ["Julie Roy"])
     assert julie.emit("who", {"room": room}, callback=True) == {"ok": True, "room": room, "people": ["Julie Roy"]}
+    # Leaving the room (the page closed while the socket stays) takes one off the list too.
+    luc = _socket(app, auth={"token": cast.tokens["observer"]})
+    luc.emit("join", {"room": room}, callback=True)
+    _wait_for(julie, "presence", lambda d: d["people"] == ["Julie Roy", "Luc Pelletier"])
+    luc.emit("leave", {"room": room}, callback=True)
+    _wait_for(julie, "presence", lambda d: d["people"] == ["Julie Roy"])
+
+
+def test_presence_lists_are_coalesced(app, client, cast, monkeypatch):  # noqa: F811
+    """Pages opening together do not each send the list to every open page: the room gets it at once
+    for the first, then once per interval (500 pages would otherwise mean 125 000 messages)."""
+    from hub import realtime
+
+    monkeypatch.setattr(realtime, "PRESENCE_INTERVAL", 0.3)
+    thread_id = start_thread(client, cast)
+    room = f"thread:{thread_id}"
+    first = _socket(app, auth={"token": cast.tokens["julie"]})
+    started = time.monotonic()
+    first.emit("join", {"room": room}, callback=True)
+    for who in ["karim", "observer"] * 10:
+        _socket(app, auth={"token": cast.tokens[who]}).emit("join", {"room": room}, callback=True)
+    intervals = (time.monotonic() - started) / realtime.PRESENCE_INTERVAL
+    time.sleep(0.6)
+    lists = _events(first, "presence")
+    assert 2 <= len(lists) <= 2 + intervals, (len(lists), intervals)
+    assert lists[-1]["people"] == ["Julie Roy", "Karim Benali", "Luc Pelletier"]
 
 
 def test_live_unread_badge(app, client, cast):  # noqa: F811
@@ -111,12 +154,19 @@ def _redis_available():
         return False
 
 
-def test_two_server_processes_share_posts_through_redis(app, client, cast, tmp_path):  # noqa: F811
+def test_two_server_processes_share_posts_and_presence_through_redis(app, client, cast, tmp_path):  # noqa: F811
+    """A post made through one process reaches a client of the other; people connected to either
+    process see each other in the thread's "who is here" list, and see one go when it leaves."""
     if not _redis_available():
         service_missing(f"Redis unreachable at {REDIS_URL}")
+    import redis
     import socketio as socketio_client
 
+    store = redis.Redis.from_url(REDIS_URL)
+    for key in store.scan_iter("hub:presence:*"):  # left by an earlier run's processes (the room names repeat)
+        store.delete(key)
     thread_id = start_thread(client, cast)
+    room = f"thread:{thread_id}"
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     ports = [_free_port(), _free_port()]
     processes = []
@@ -131,20 +181,41 @@ def test_two_server_processes_share_posts_through_redis(app, client, cast, tmp_p
             [sys.executable, "-m", "flask", "--app", "wsgi", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         ))
-    sio = socketio_client.Client(reconnection=False)
-    received = []
-    arrived = threading.Event()
 
-    @sio.on("post.new")
-    def _new(data):
-        received.append(data)
-        arrived.set()
+    class Listener:
+        def __init__(self, token, port):
+            self.sio = socketio_client.Client(reconnection=False)
+            self.port, self.token = port, token
+            self.posts, self.presence = [], []
+            self.changed = threading.Condition()
+            self.sio.on("post.new", lambda data: self._got(self.posts, data))
+            self.sio.on("presence", lambda data: self._got(self.presence, data))
 
+        def _got(self, into, data):
+            with self.changed:
+                into.append(data)
+                self.changed.notify_all()
+
+        def join(self):
+            self.sio.connect(f"http://127.0.0.1:{self.port}", auth={"token": self.token}, transports=["websocket"], wait_timeout=10)
+            assert self.sio.call("join", {"room": room}, timeout=10) == {"ok": True, "room": room}
+
+        def wait(self, into, check, seconds=15):
+            with self.changed:
+                assert self.changed.wait_for(lambda: any(check(d) for d in into), seconds), into
+
+    observer = Listener(cast.tokens["observer"], ports[0])  # Luc Pelletier, on the first process
+    julie = Listener(cast.tokens["julie"], ports[1])  # on the second
     try:
         for port, process in zip(ports, processes):
             _wait_for_port(port, process)
-        sio.connect(f"http://127.0.0.1:{ports[0]}", auth={"token": cast.tokens["observer"]}, transports=["websocket"], wait_timeout=10)
-        assert sio.call("join", {"room": f"thread:{thread_id}"}, timeout=10) == {"ok": True, "room": f"thread:{thread_id}"}
+        observer.join()
+        julie.join()
+        both = ["Julie Roy", "Luc Pelletier"]
+        observer.wait(observer.presence, lambda d: d["room"] == room and d["people"] == both)
+        julie.wait(julie.presence, lambda d: d["room"] == room and d["people"] == both)
+        assert observer.sio.call("who", {"room": room}, timeout=10) == {"ok": True, "room": room, "people": both}
+
         import json
         import urllib.request
 
@@ -156,11 +227,16 @@ def test_two_server_processes_share_posts_through_redis(app, client, cast, tmp_p
         with urllib.request.urlopen(request, timeout=20) as response:
             assert response.status == 201
             post_id = json.loads(response.read())["id"]
-        assert arrived.wait(15), "the post did not reach the client of the other process"
-        assert received[0]["post_id"] == post_id and "Envoyé par le second serveur" in received[0]["body_html"]
+        observer.wait(observer.posts, lambda d: d["post_id"] == post_id)
+        assert "Envoyé par le second serveur" in observer.posts[-1]["body_html"]
+
+        julie.sio.disconnect()
+        observer.wait(observer.presence, lambda d: d["people"] == ["Luc Pelletier"])
+        assert observer.sio.call("who", {"room": room}, timeout=10)["people"] == ["Luc Pelletier"]
     finally:
-        if sio.connected:
-            sio.disconnect()
+        for listener in (observer, julie):
+            if listener.sio.connected:
+                listener.sio.disconnect()
         for process in processes:
             process.terminate()
         for process in processes:
