@@ -33,11 +33,14 @@ def plain(text):
 # --- mentions, #references and #hashtags ------------------------------------------------------
 
 import re  # noqa: E402
+import unicodedata  # noqa: E402
 
 _CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
 MENTION_RE = re.compile(r"(?<![\w@/.\[])@([\w][\w.\-]{0,59}[\w]|[\w])", re.U)
 REFERENCE_RE = re.compile(r"(?<![\w&#/\[])#(resource|meeting|thread|note|post)-(\d{1,9})\b")
-HASHTAG_RE = re.compile(r"(?<![\w&#/\[])#([^\W\d_][\w\-]{0,49})", re.U)
+TAG_PATTERN = r"[^\W\d_][\w\-]{0,49}"  # a letter, then up to 49 letters, digits, hyphens or underscores
+HASHTAG_RE = re.compile(r"(?<![\w&#/\[])#(" + TAG_PATTERN + ")", re.U)
+_TAG_RE = re.compile(TAG_PATTERN, re.U)
 URL_RE = re.compile(r"(?<![\w(\[<\"'=])https?://[^\s<>()\[\]\"']{3,2000}")
 
 
@@ -89,6 +92,15 @@ def expand(text, mention=None, reference=None, hashtag=None, autolink=False):
     parts = _CODE.split(text or "")
     rewritten = "".join(part if i % 2 else outside_code(part) for i, part in enumerate(parts))
     return rewritten, found
+
+
+def tag_name(text):
+    """The stored form of a tag, as a #hashtag of a message gives it: "#Habitation" or "Habitation"
+    -> "habitation"; None when the text is not one tag."""
+    text = unicodedata.normalize("NFC", (text or "").strip())
+    if text.startswith("#"):
+        text = text[1:]
+    return text.lower()[:60] if _TAG_RE.fullmatch(text) else None
 
 
 def urls_in(text):

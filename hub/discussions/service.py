@@ -11,7 +11,7 @@ from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
 from ..exceptions import ServiceError
 from ..extensions import db
-from ..markup import expand, plain, render, urls_in
+from ..markup import expand, plain, render, tag_name, urls_in
 from ..notifications import service as notifications
 from ..realtime import emit_after_commit
 from ..search.base import SearchDocument
@@ -176,9 +176,10 @@ def prepare(community, author, text):
         if user is not None and user not in mentioned:
             mentioned.append(user)
     tags = []
-    for tag in found["hashtags"]:
-        if tag.lower() not in tags:
-            tags.append(tag.lower()[:60])
+    for hashtag in found["hashtags"]:
+        name = tag_name(hashtag)
+        if name and name not in tags:
+            tags.append(name)
     return render(source), mentioned, tags, urls_in(text)
 
 
