@@ -194,3 +194,31 @@ def test_next_parameter_never_leaves_the_site(client, factory):
     _id, email = factory.user()
     response = client.post("/login?next=//evil.example/x", data={"email": email, "password": Factory.password})
     assert response.headers["Location"] == "/"
+
+
+def test_api_token_last_use_is_written_once_a_minute(app, client, factory):
+    """A token's "last used" time is kept to the minute, so a burst of API calls does not commit
+    that time again before each call's own work."""
+    from datetime import timedelta
+
+    from hub.accounts.models import ApiToken
+    from hub.extensions import db
+
+    _id, email = factory.user()
+    headers = {"Authorization": f"Bearer {factory.token(email)}"}
+
+    def last_used():
+        with app.app_context():
+            return db.session.execute(sa.select(ApiToken.last_used_at)).scalar_one()
+
+    assert last_used() is None
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert last_used() == first
+    with app.app_context():
+        db.session.execute(sa.update(ApiToken).values(last_used_at=first - timedelta(minutes=2)))
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert last_used() >= first
