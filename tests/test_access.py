@@ -27,7 +27,7 @@ MANAGE_POST = (404, 404, 403, 403, 403, OK_REDIRECT, OK_REDIRECT)
 ACCOUNT_POST = (LOGIN, 422, 422, 422, 422, 422, 422)
 MANAGE_INVALID_POST = (404, 404, 403, 403, 403, 422, 422)
 # Run last: they change the visitor's own membership or session.
-LAST = ["discussions.delete_post", "api.delete_post", "meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
+LAST = ["discussions.delete_category", "discussions.delete_post", "api.delete_post", "meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
         "meetings.revoke_feed", "api.delete_resource", "resources.delete", "notes.delete_template", "notes.delete", "communities.leave",
         "communities.invitation", "accounts.logout"]
 # Meetings: the member organises the poll and the meeting; the guest was invited to neither.
@@ -185,7 +185,15 @@ EXPECTED = {
     ("POST", "discussions.new_thread"): CONTRIBUTOR_INVALID,
     ("GET", "discussions.categories"): MANAGE_GET,
     ("POST", "discussions.categories"): MANAGE_INVALID_POST,
-    ("POST", "discussions.delete_category"): MANAGE_POST,
+    ("POST", "discussions.delete_category"): MANAGE_POST,  # no category chosen: its discussions go to the default one
+    ("GET", "discussions.edit_category"): MANAGE_GET,
+    ("POST", "discussions.edit_category"): MANAGE_INVALID_POST,
+    ("POST", "discussions.move_category"): MANAGE_POST,  # no direction: the categories page says so
+    ("GET", "discussions.tags"): MANAGE_GET,
+    ("POST", "discussions.rename_tag"): MANAGE_INVALID_POST,
+    ("POST", "discussions.delete_tag"): MANAGE_INVALID_POST,
+    ("GET", "discussions.edit_thread"): RESOURCE_EDIT,  # the thread's author or a facilitator
+    ("POST", "discussions.edit_thread"): RESOURCE_EDIT_POST,  # fields not sent keep their values
     ("GET", "discussions.mentions"): READER,
     ("GET", "discussions.thread"): READER,
     ("POST", "discussions.reply"): CONTRIBUTOR_INVALID,

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, InputRequired
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
 from ..forms import choices, max_len, strip_filter
 from .models import LEVELS, REACTIONS
@@ -56,6 +56,40 @@ class CategoryForm(FlaskForm):
     name = StringField(_l("Name of the category"), validators=[DataRequired(_l("Give the category a name.")), max_len(80)], filters=[strip_filter])
     description = StringField(_l("Description (optional)"), validators=[max_len(300)], filters=[strip_filter])
     submit = SubmitField(_l("Add the category"))
+
+
+class EditCategoryForm(CategoryForm):
+    submit = SubmitField(_l("Save the category"))
+
+
+class DeleteCategoryForm(FlaskForm):
+    """Where the category's discussions go; not sent: the default category."""
+
+    target = SelectField(_l("Move its discussions to"), coerce=int, validate_choice=False, validators=[Optional()])
+    submit = SubmitField(_l("Delete the category"))
+
+
+class MoveCategoryForm(FlaskForm):
+    direction = HiddenField(validators=[AnyOf(("up", "down"))])
+
+
+class ThreadEditForm(FlaskForm):
+    """A discussion's category and tags; a field not sent keeps its value."""
+
+    category = SelectField(_l("Category"), coerce=int, validate_choice=False, validators=[Optional()])
+    tags = StringField(_l("Tags"), validators=[max_len(600)], filters=[strip_filter])
+    submit = SubmitField(_l("Save"))
+
+
+class RenameTagForm(FlaskForm):
+    tag = SelectField(_l("Tag to rename"), validators=[InputRequired(_l("Choose a tag from the list."))])
+    name = StringField(_l("New name"), validators=[DataRequired(_l("Give the tag its new name.")), max_len(60)], filters=[strip_filter])
+    submit = SubmitField(_l("Rename the tag"))
+
+
+class DeleteTagForm(FlaskForm):
+    tag = SelectField(_l("Tag to delete"), validators=[InputRequired(_l("Choose a tag from the list."))])
+    submit = SubmitField(_l("Delete the tag"))
 
 
 class InviteForm(FlaskForm):

@@ -1,5 +1,6 @@
 """Threads, posts, reactions, read state and subscriptions, shared by the pages and the API."""
 import logging
+import re
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -43,9 +44,10 @@ def get(model, object_id):
 
 
 def categories(community, create_default=False):
-    """The community's categories; before the first thread, the default one (not yet saved, id None)."""
+    """The community's categories, the default one first; before the first thread, the default one
+    (not yet saved, id None)."""
     rows = db.session.execute(
-        sa.select(Category).filter_by(community_id=community.id).order_by(Category.position, Category.name)
+        sa.select(Category).filter_by(community_id=community.id).order_by(Category.position, Category.id)
     ).scalars().all()
     if not rows:
         rows = [default_category(community) if create_default else Category(community_id=community.id, name=DEFAULT_CATEGORY, position=0)]
@@ -53,6 +55,8 @@ def categories(community, create_default=False):
 
 
 def default_category(community):
+    """The first category: where discussions go when no category is chosen. It stays first and cannot
+    be deleted (it can be renamed)."""
     found = db.session.execute(
         sa.select(Category).filter_by(community_id=community.id).order_by(Category.position, Category.id).limit(1)
     ).scalar_one_or_none()
@@ -63,29 +67,82 @@ def default_category(community):
     return found
 
 
-def add_category(community, name, description=""):
-    name = " ".join((name or "").split())
+def _category_fields(community, name, description, category=None):
+    """(name, description, the community's categories) once checked: a name, unique in the community
+    whatever its capitals."""
+    name = " ".join(name.split()) if isinstance(name, str) else ""
     if not name:
         raise ServiceError(_l("Give the category a name."), field="name")
     if len(name) > 80:
         raise ServiceError(_l("At most %(max)d characters.", max=80), field="name")
+    description = " ".join(description.split()) if isinstance(description, str) else ""
+    if len(description) > 300:
+        raise ServiceError(_l("At most %(max)d characters.", max=300), field="description")
     existing = categories(community, create_default=True)
-    if any(c.name.casefold() == name.casefold() for c in existing):
+    if any(c.name.casefold() == name.casefold() and c is not category for c in existing):
         raise ServiceError(_l("This category already exists."), field="name", status=409)
-    category = Category(community_id=community.id, name=name, description=description or "",
+    return name, description, existing
+
+
+def add_category(community, name, description=""):
+    name, description, existing = _category_fields(community, name, description)
+    category = Category(community_id=community.id, name=name, description=description,
                         position=max((c.position for c in existing), default=0) + 1)
     db.session.add(category)
     db.session.flush()
     return category
 
 
-def delete_category(category):
-    """Its threads move to the first other category; the last category stays."""
-    others = [c for c in categories(category.community) if c.id is not None and c.id != category.id]
-    if not others:
-        raise ServiceError(_l("A community keeps at least one category."), status=409)
-    db.session.execute(sa.update(Thread).where(Thread.category_id == category.id).values(category_id=others[0].id))
+def rename_category(category, name, description=""):
+    """A new name and description; its discussions are indexed again (search shows their category)."""
+    name, description, _existing = _category_fields(category.community, name, description, category)
+    renamed = name != category.name
+    category.name, category.description = name, description
+    if renamed:
+        reindex_threads(db.session.execute(sa.select(Thread.id).where(Thread.category_id == category.id)).scalars().all())
+    return category
+
+
+def move_category(category, offset):
+    """One place up (-1) or down (+1) among the others: the default category stays first. Returns
+    whether it moved."""
+    rows = categories(category.community)
+    movable = rows[1:]
+    if category not in movable:
+        return False
+    here = movable.index(category)
+    there = here + offset
+    if not 0 <= there < len(movable):
+        return False
+    movable[here], movable[there] = movable[there], movable[here]
+    for position, row in enumerate([rows[0]] + movable):
+        row.position = position
+    return True
+
+
+def delete_category(category, target_id=None):
+    """Its discussions move to the category ``target_id`` (the default one when None), and are
+    indexed again; the default category cannot be deleted. Returns (target, discussions moved)."""
+    default = default_category(category.community)
+    if category.id == default.id:
+        raise ServiceError(_l("The default category cannot be deleted: discussions without a category go there. You can rename it."), status=409)
+    target = default if target_id in (None, "", 0) else get(Category, target_id)
+    if target is None or target.community_id != category.community_id or target.id == category.id:
+        raise ServiceError(_l("Choose another category of this community for its discussions."), field="target")
+    moved = db.session.execute(sa.select(Thread).where(Thread.category_id == category.id)).scalars().all()
+    for thread in moved:
+        thread.category = target
+    reindex_threads([t.id for t in moved])
     db.session.delete(category)
+    db.session.flush()
+    return target, len(moved)
+
+
+def category_counts(community):
+    """{category id: number of discussions}."""
+    return dict(db.session.execute(
+        sa.select(Thread.category_id, sa.func.count()).where(Thread.community_id == community.id).group_by(Thread.category_id)
+    ).all())
 
 
 def category_of(community, category_id):
@@ -479,6 +536,110 @@ def share_targets(user, post):
     return [c for c in rows if access.can(user, "thread.create", c)]
 
 
+# --- a thread's category and tags; the community's tags -------------------------------------
+
+
+def parse_tags(value):
+    """Tags typed by a person (commas or spaces between them) or sent as a list, in the form
+    #hashtags give them: "#Habitation, parcs" -> ["habitation", "parcs"]. A ServiceError (field
+    "tags") names what is not a tag."""
+    words = [w for w in re.split(r"[\s,;]+", value) if w] if isinstance(value, str) else list(value or ())
+    names, invalid = [], []
+    for word in words:
+        name = tag_name(word) if isinstance(word, str) else None
+        if name is None:
+            invalid.append(str(word)[:60].encode("utf-8", "replace").decode())  # a lone surrogate shown as "?"
+        elif name not in names:
+            names.append(name)
+    if invalid:
+        raise ServiceError(_l("Not a tag: %(tags)s. A tag starts with a letter, followed by letters, digits, hyphens or underscores (at most 50 characters).",
+                              tags=", ".join(invalid[:5])), field="tags")
+    if len(names) > MAX_TAGS:
+        raise ServiceError(_l("At most %(max)d tags.", max=MAX_TAGS), field="tags")
+    return names
+
+
+def update_thread(thread, category_id=None, tags=None):
+    """Move a thread to another category and/or replace its tags (None leaves it as it is). Returns
+    whether anything changed; a changed thread is indexed again in the same transaction."""
+    category = category_of(thread.community, category_id) if category_id is not None else None
+    names = parse_tags(tags) if tags is not None else None
+    changed = False
+    if category is not None and category.id != thread.category_id:
+        thread.category = category
+        changed = True
+    if names is not None and set(names) != set(thread.tag_names):
+        have = thread.tag_names
+        thread.tags = [t for t in thread.tags if t.name in names] + [ThreadTag(name=n) for n in names if n not in have]
+        changed = True
+    if changed:
+        reindex_threads([thread.id])
+    return changed
+
+
+def _tagged(community, name):
+    return db.session.execute(
+        sa.select(Thread).where(Thread.community_id == community.id, Thread.tags.any(ThreadTag.name == name))
+        .options(sa.orm.selectinload(Thread.tags))
+    ).scalars().all()
+
+
+def _used_tag(community, name):
+    """The discussions of the community tagged ``name`` (a tag from the list), or a ServiceError."""
+    name = tag_name(name) if isinstance(name, str) else None
+    threads = _tagged(community, name) if name else []
+    if not threads:
+        raise ServiceError(_l("Choose a tag from the list."), field="tag")
+    return name, threads
+
+
+def rename_tag(community, old, new):
+    """Rename a tag on every discussion of the community. When the new name is already a tag, the
+    two become one (a discussion that had both keeps one). Returns (new name, discussions changed,
+    whether it was a merge)."""
+    old, threads = _used_tag(community, old)
+    if not isinstance(new, str) or not new.strip():
+        raise ServiceError(_l("Give the tag its new name."), field="name")
+    name = tag_name(new)
+    if name is None:
+        raise ServiceError(_l("A tag starts with a letter, followed by letters, digits, hyphens or underscores (at most 50 characters)."), field="name")
+    if name == old:
+        return name, 0, False
+    merged = bool(_tagged(community, name))
+    for thread in threads:
+        kept = [t for t in thread.tags if t.name != old]
+        if name not in {t.name for t in kept}:
+            kept.append(ThreadTag(name=name))
+        thread.tags = kept
+    db.session.flush()
+    reindex_threads([t.id for t in threads])
+    return name, len(threads), merged
+
+
+def delete_tag(community, name):
+    """Take a tag off every discussion of the community. Returns (tag, discussions changed)."""
+    name, threads = _used_tag(community, name)
+    for thread in threads:
+        thread.tags = [t for t in thread.tags if t.name != name]
+    db.session.flush()
+    reindex_threads([t.id for t in threads])
+    return name, len(threads)
+
+
+def reindex_threads(thread_ids):
+    """Index these threads and their messages again once the transaction commits: each of their
+    documents carries the thread's category and tags."""
+    ids = sorted(set(thread_ids))
+    for thread_id in ids:
+        search.enqueue("thread", thread_id)
+    for start in range(0, len(ids), 500):
+        post_ids = db.session.execute(
+            sa.select(Post.id).where(Post.thread_id.in_(ids[start:start + 500]), Post.deleted_at.is_(None)).order_by(Post.id)
+        ).scalars().all()
+        for post_id in post_ids:
+            search.enqueue("post", post_id)
+
+
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -558,10 +719,12 @@ def mark_read(thread, user, posts):
 
 
 def thread_tags(community, limit=30):
-    return db.session.execute(
+    """[(tag, number of discussions)], the most used first; every tag when ``limit`` is None."""
+    query = (
         sa.select(ThreadTag.name, sa.func.count()).join(Thread, Thread.id == ThreadTag.thread_id)
-        .where(Thread.community_id == community.id).group_by(ThreadTag.name).order_by(sa.func.count().desc(), ThreadTag.name).limit(limit)
-    ).all()
+        .where(Thread.community_id == community.id).group_by(ThreadTag.name).order_by(sa.func.count().desc(), ThreadTag.name)
+    )
+    return db.session.execute(query.limit(limit) if limit is not None else query).all()
 
 
 def revisions(post):
@@ -571,13 +734,21 @@ def revisions(post):
 # --- search -------------------------------------------------------------------------------
 
 
+def _themes(thread):
+    """What search filters a thread's documents by: its tags, then its category."""
+    themes = thread.tag_names
+    if thread.category is not None and thread.category.name not in themes:
+        themes.append(thread.category.name)
+    return themes
+
+
 def thread_document(thread):
     first = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
     return SearchDocument(
         kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
         title=thread.title, body="\n\n".join(p for p in [plain(first.body) if first and not first.is_deleted else "", " ".join(thread.tag_names)] if p),
         url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
-        themes=thread.tag_names,
+        themes=_themes(thread),
     )
 
 
@@ -587,16 +758,21 @@ def post_document(post):
     return SearchDocument(
         kind="post", id=post.id, community_id=post.thread.community_id, readers=search.community_readers(post.thread.community_id),
         title=post.thread.title, body=plain(post.body), url=post_url(post), language="fr",
-        updated_at=post.edited_at or post.created_at, themes=post.thread.tag_names,
+        updated_at=post.edited_at or post.created_at, themes=_themes(post.thread),
     )
 
 
 def load_threads(ids):
-    return db.session.execute(sa.select(Thread).where(Thread.id.in_(list(ids))).options(sa.orm.selectinload(Thread.tags))).scalars().all()
+    return db.session.execute(
+        sa.select(Thread).where(Thread.id.in_(list(ids))).options(sa.orm.selectinload(Thread.tags), sa.orm.joinedload(Thread.category))
+    ).scalars().all()
 
 
 def load_posts(ids):
-    return db.session.execute(sa.select(Post).where(Post.id.in_(list(ids))).options(sa.orm.joinedload(Post.thread))).scalars().all()
+    thread = sa.orm.joinedload(Post.thread)
+    return db.session.execute(
+        sa.select(Post).where(Post.id.in_(list(ids))).options(thread.joinedload(Thread.category), thread.selectinload(Thread.tags))
+    ).unique().scalars().all()
 
 
 def all_thread_ids():

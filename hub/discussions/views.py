@@ -10,7 +10,10 @@ from ..exceptions import ServiceError
 from ..extensions import db
 from ..forms import show_service_error
 from . import service
-from .forms import CategoryForm, ComposerForm, EditPostForm, InviteForm, ReactionForm, ShareForm, SubscriptionForm, ThreadForm
+from .forms import (
+    CategoryForm, ComposerForm, DeleteCategoryForm, DeleteTagForm, EditCategoryForm, EditPostForm, InviteForm, MoveCategoryForm,
+    ReactionForm, RenameTagForm, ShareForm, SubscriptionForm, ThreadEditForm, ThreadForm,
+)
 from .models import REACTIONS, Category, Post, Thread
 
 bp = Blueprint("discussions", __name__)
@@ -92,6 +95,9 @@ def new_thread(slug):
     return render_template("discussions/new.html", community=community, form=form), 422 if form.errors else 200
 
 
+# --- categories and tags ------------------------------------------------------------------
+
+
 @bp.route("/c/<slug>/discussions/categories", methods=["GET", "POST"])
 def categories(slug):
     community = community_or_404(slug)
@@ -107,26 +113,176 @@ def categories(slug):
             db.session.commit()
             flash(_("The category is added."), "success")
             return redirect(url_for("discussions.categories", slug=community.slug))
+    if request.method == "GET" and service.categories(community)[0].id is None:
+        service.default_category(community)  # saved, so that it can be renamed before the first discussion
+        db.session.commit()
+    return render_template(
+        "discussions/categories.html", community=community, form=form, categories=service.categories(community),
+        counts=service.category_counts(community),
+    ), 422 if form.errors else 200
+
+
+def _category_or_404(community, category_id):
+    category = service.get(Category, category_id)
+    if category is None or category.community_id != community.id:
+        abort(404)
+    return category
+
+
+def _category_page(community, category, form, delete_form):
     cats = service.categories(community)
-    return render_template("discussions/categories.html", community=community, form=form, categories=cats), 422 if form.errors else 200
+    delete_form.target.choices = [(c.id, c.name) for c in cats if c.id != category.id]
+    if delete_form.target.data is None:
+        delete_form.target.data = cats[0].id
+    return render_template(
+        "discussions/category.html", community=community, category=category, form=form, delete_form=delete_form,
+        is_default=cats[0].id == category.id, count=service.category_counts(community).get(category.id, 0),
+    )
+
+
+@bp.route("/c/<slug>/discussions/categories/<int:category_id>", methods=["GET", "POST"])
+def edit_category(slug, category_id):
+    community = community_or_404(slug)
+    access.require("discussion.categories", community)
+    category = _category_or_404(community, category_id)
+    form = EditCategoryForm(obj=category if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            service.rename_category(category, form.name.data, form.description.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The category is saved."), "success")
+            return redirect(url_for("discussions.categories", slug=community.slug))
+    return _category_page(community, category, form, DeleteCategoryForm(formdata=None)), 422 if form.errors else 200
+
+
+@bp.route("/c/<slug>/discussions/categories/<int:category_id>/move", methods=["POST"])
+def move_category(slug, category_id):
+    community = community_or_404(slug)
+    access.require("discussion.categories", community)
+    category = _category_or_404(community, category_id)
+    form = MoveCategoryForm()
+    if not form.validate_on_submit():
+        flash(_("Choose to move the category up or down."), "error")
+    elif service.move_category(category, -1 if form.direction.data == "up" else 1):
+        db.session.commit()
+    return redirect(url_for("discussions.categories", slug=community.slug) + f"#category-{category_id}")
 
 
 @bp.route("/c/<slug>/discussions/categories/<int:category_id>/delete", methods=["POST"])
 def delete_category(slug, category_id):
+    """Its discussions move to the chosen category (the default one when none is chosen)."""
     community = community_or_404(slug)
     access.require("discussion.categories", community)
-    category = service.get(Category, category_id)
-    if category is None or category.community_id != community.id:
-        abort(404)
-    try:
-        service.delete_category(category)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The category is deleted; its discussions moved to another category."), "success")
-    return redirect(url_for("discussions.categories", slug=community.slug))
+    category = _category_or_404(community, category_id)
+    form = DeleteCategoryForm()
+    if form.validate_on_submit():
+        name = category.name
+        try:
+            target, _moved = service.delete_category(category, form.target.data)
+        except ServiceError as error:
+            db.session.rollback()
+            if error.field is None:
+                flash(str(error.message), "error")
+                return redirect(url_for("discussions.edit_category", slug=community.slug, category_id=category_id))
+            show_service_error(form, error)
+        else:
+            target_name = target.name
+            db.session.commit()
+            flash(_("The category “%(name)s” is deleted; its discussions are now in “%(target)s”.", name=name, target=target_name), "success")
+            return redirect(url_for("discussions.categories", slug=community.slug))
+    return _category_page(community, category, EditCategoryForm(obj=category), form), 422
+
+
+def _tags_page(community, rename_form, delete_form):
+    return render_template("discussions/tags.html", community=community, tags=service.thread_tags(community, limit=None),
+                           rename_form=rename_form, delete_form=delete_form)
+
+
+def _tag_forms(community):
+    """The two forms of the tags page, the one posted filled in (with the community's tags as choices)."""
+    posted = request.endpoint.rsplit(".", 1)[-1] if request.method == "POST" else None
+    choices = [(name, f"#{name} ({count})") for name, count in service.thread_tags(community, limit=None)]
+    rename = RenameTagForm(prefix="rename") if posted == "rename_tag" else RenameTagForm(formdata=None, prefix="rename")
+    delete = DeleteTagForm(prefix="delete") if posted == "delete_tag" else DeleteTagForm(formdata=None, prefix="delete")
+    rename.tag.choices, delete.tag.choices = choices, list(choices)
+    return rename, delete
+
+
+@bp.route("/c/<slug>/discussions/tags")
+def tags(slug):
+    community = community_or_404(slug)
+    access.require("discussion.tags", community)
+    rename_form, delete_form = _tag_forms(community)
+    chosen = (request.args.get("tag") or "")[:60]
+    rename_form.tag.data = delete_form.tag.data = chosen
+    return _tags_page(community, rename_form, delete_form)
+
+
+@bp.route("/c/<slug>/discussions/tags/rename", methods=["POST"])
+def rename_tag(slug):
+    """Rename a tag on every discussion; a name that is already a tag merges the two."""
+    community = community_or_404(slug)
+    access.require("discussion.tags", community)
+    form, delete_form = _tag_forms(community)
+    if form.validate_on_submit():
+        old = form.tag.data
+        try:
+            name, count, merged = service.rename_tag(community, old, form.name.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            if not count:
+                flash(_("The tag #%(name)s keeps its name.", name=name), "info")
+            elif merged:
+                flash(_("The tag #%(old)s is merged into #%(name)s.", old=old, name=name), "success")
+            else:
+                flash(_("The tag #%(old)s is renamed #%(name)s.", old=old, name=name), "success")
+            return redirect(url_for("discussions.tags", slug=community.slug))
+    return _tags_page(community, form, delete_form), 422
+
+
+@bp.route("/c/<slug>/discussions/tags/delete", methods=["POST"])
+def delete_tag(slug):
+    community = community_or_404(slug)
+    access.require("discussion.tags", community)
+    rename_form, form = _tag_forms(community)
+    if form.validate_on_submit():
+        try:
+            name, _count = service.delete_tag(community, form.tag.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The tag #%(name)s is removed from every discussion.", name=name), "success")
+            return redirect(url_for("discussions.tags", slug=community.slug))
+    return _tags_page(community, rename_form, form), 422
+
+
+@bp.route("/threads/<int:thread_id>/edit", methods=["GET", "POST"])
+def edit_thread(thread_id):
+    """A discussion's category and tags: its author (until it is locked) and the facilitators."""
+    thread = _thread_or_404(thread_id, "thread.edit")
+    form = ThreadEditForm() if request.method == "POST" else ThreadEditForm(category=thread.category_id, tags=", ".join(thread.tag_names))
+    form.category.choices = [(c.id or 0, c.name) for c in service.categories(thread.community)]
+    if form.validate_on_submit():
+        try:
+            service.update_thread(thread, category_id=form.category.data, tags=form.tags.data if form.tags.raw_data else None)
+        except ServiceError as error:
+            db.session.rollback()
+            show_service_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The category and tags of the discussion are saved."), "success")
+            return redirect(url_for("discussions.thread", thread_id=thread_id))
+    g.private_page = True
+    return render_template("discussions/edit_thread.html", thread=thread, community=thread.community, form=form), 422 if form.errors else 200
 
 
 @bp.route("/c/<slug>/mentions")
