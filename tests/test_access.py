@@ -218,6 +218,8 @@ EXPECTED = {
     ("GET", "notifications.unsubscribe"): EVERYONE_200,  # the signed link is the only key
     ("POST", "api.create_thread"): CONTRIBUTOR_INVALID,
     ("GET", "api.get_thread"): READER,
+    ("PATCH", "api.update_thread"): (404, 404, 403, 403, 415, 415, 415),  # a form where JSON is expected
+    ("GET", "api.list_categories"): READER,
     ("POST", "api.create_post"): CONTRIBUTOR_INVALID,
     ("PUT", "api.update_post"): CONTRIBUTOR_INVALID,
     ("DELETE", "api.delete_post"): (404, 404, 403, 403, 204, 204, 204),

@@ -126,6 +126,39 @@ def update_post(post_id):
     return jsonify(post_json(post))
 
 
+@bp.route("/threads/<int:thread_id>", methods=["PATCH"])
+def update_thread(thread_id):
+    """Move a thread to another category and/or replace its tags; what is not sent stays."""
+    thread = _get(Thread, thread_id)
+    _require("thread.read", thread)
+    _require("thread.edit", thread)
+    data = json_body()
+    refuse_unknown_fields(data, {"category", "tags"})
+    category = _int(data.get("category"), "category")
+    tags = data.get("tags")
+    if tags is not None and (not isinstance(tags, list) or len(tags) > 100 or not all(isinstance(t, str) for t in tags)):
+        raise invalid({"tags": _("Must be a list of tags (strings).")})
+    try:
+        service.update_thread(thread, category_id=category, tags=tags)
+    except ServiceError as error:
+        db.session.rollback()
+        raise service_error(error) from None
+    db.session.commit()
+    return jsonify(thread_json(thread, service.thread_page(thread, 1, MAX_PAGE_SIZE), 1, service.page_count(thread, MAX_PAGE_SIZE)))
+
+
+@bp.route("/communities/<slug>/categories")
+def list_categories(slug):
+    """The community's discussion categories, the default one first."""
+    community = _community(slug)
+    _require("discussion.read", community)
+    counts = service.category_counts(community)
+    return jsonify({"categories": [
+        {"id": c.id, "name": c.name, "description": c.description or "", "default": i == 0, "thread_count": counts.get(c.id, 0)}
+        for i, c in enumerate(service.categories(community))
+    ]})
+
+
 @bp.route("/posts/<int:post_id>", methods=["DELETE"])
 def delete_post(post_id):
     post = _get(Post, post_id)
