@@ -137,3 +137,17 @@ def test_rate_limits_use_redis_when_configured(tmp_path):
     statuses = [c.post("/login", data={"email": "x@exemple.ca", "password": "faux mot de passe"}).status_code for c in (first, second, first)]
     assert statuses == [422, 422, 429]  # counted in Redis, across clients of the same address
     assert any(b"LIMITS" in key or b"login" in key for key in redis.Redis.from_url(REDIS_URL).keys("*"))
+
+
+def test_sqlite_commits_through_a_write_ahead_log(app, backend):
+    """On SQLite a commit appends to a write-ahead log (no journal and database file synced per
+    commit), and readers are not blocked by a writer."""
+    if backend != "sqlite":
+        pytest.skip("SQLite only")
+    import sqlalchemy as sa
+
+    from hub.extensions import db
+
+    with app.app_context():
+        assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert db.session.execute(sa.text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
