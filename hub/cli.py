@@ -80,6 +80,9 @@ def send_reminders():
 @click.option("--debug", is_flag=True)
 def serve(host, port, debug):
     """Serve the hub with Socket.IO and the email worker in one process (embedded setup)."""
+    import signal
+    import sys
+
     from werkzeug.serving import run_simple
 
     from .notifications.mail import start_background_worker
@@ -87,8 +90,12 @@ def serve(host, port, debug):
     app = current_app._get_current_object()
     app.debug = debug
     start_background_worker(app)
+    # A stop request (SIGTERM, as from systemd or a process manager) ends the process through its
+    # exit handlers, so its connections leave the "who is here" lists of the other processes at once.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"The hub is served on http://{host}:{port}/")
-    # Socket.IO (long-polling and WebSocket) is served by the middleware init_app put around the app.
+    # Socket.IO (long-polling and WebSocket) is served by the middleware init_app put around the app;
+    # each open WebSocket holds a thread of its own.
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=debug)
 
 
