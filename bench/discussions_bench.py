@@ -231,6 +231,7 @@ with app.app_context():
                 got[n] = line[len(prefix):]
         return got
 
+    load_before = os.getloadavg()
     start = time.monotonic()
     try:
         ready = expect("ready ", start + 300)
@@ -280,6 +281,7 @@ with app.app_context():
         "rounds": rounds, "delivered": len(all_delays), "expected": clients * rounds, "lost_connections": len(lost), "lost_examples": lost[:5],
         "p50_ms": percentile(all_delays, 0.5), "p95_ms": percentile(all_delays, 0.95), "max_ms": max(all_delays, default=float("nan")),
         "post_p50_ms": percentile([r["post_ms"] for r in rounds_out], 0.5), "per_round": per_round,
+        "load_average_1_5_15": {"before": load_before, "after": os.getloadavg()},
     }
 
 
