@@ -285,9 +285,9 @@ def create_thread(community, author, title, body, category_id=None, is_question=
     thread = Thread(community=community, category=category, author=author, title=title, is_question=bool(is_question))
     db.session.add(thread)
     db.session.flush()
-    for user_id in invite_ids or ():
-        invite(thread, user_id, author)
     post = _new_post(thread, author, body, files=files, event="new_thread")
+    for user_id in invite_ids or ():  # after the opening post, which their invitation quotes
+        invite(thread, user_id, author)
     return thread, post
 
 
@@ -509,8 +509,10 @@ def invite(thread, user_id, inviter):
         db.session.add(ThreadInvitee(thread_id=thread.id, user_id=user.id, invited_by_id=inviter.id))
         db.session.flush()
         db.session.expire(thread, ["invitees"])
-        notifications.notify("mention", [user], community=thread.community, actor=inviter, object_kind="thread",
-                             object_id=thread.id, title=thread.title, excerpt=str(_l("You are invited to take part in this discussion.")),
+        opening = db.session.execute(sa.select(Post).filter_by(thread_id=thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
+        notifications.notify("thread_invitation", [user], community=thread.community, actor=inviter, object_kind="thread",
+                             object_id=thread.id, title=thread.title,
+                             excerpt=_excerpt(opening) if opening is not None and not opening.is_deleted else "",
                              url=thread_url(thread))
     return user
 

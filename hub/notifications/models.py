@@ -39,7 +39,7 @@ class Notification(db.Model):
     user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     community_id = sa.Column(sa.Integer, sa.ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     actor_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
-    event = sa.Column(sa.String(40), nullable=False)  # "mention", "reply", "new_post", "new_thread"
+    event = sa.Column(sa.String(40), nullable=False)  # "mention", "reply", "new_post", "new_thread", "thread_invitation"
     object_kind = sa.Column(sa.String(20), nullable=False)
     object_id = sa.Column(sa.Integer, nullable=False)
     title = sa.Column(sa.String(300), nullable=False)

@@ -107,6 +107,7 @@ SUBJECTS = {
     "reply": _l("%(actor)s replied to you: %(title)s"),
     "new_post": _l("New message: %(title)s"),
     "new_thread": _l("New discussion: %(title)s"),
+    "thread_invitation": _l("%(actor)s invited you to the discussion “%(title)s”"),
 }
 
 
@@ -116,6 +117,7 @@ def event_label(event):
         "reply": _l("replied to you"),
         "new_post": _l("posted a message"),
         "new_thread": _l("started a discussion"),
+        "thread_invitation": _l("invited you to the discussion"),
     }.get(event, _l("posted"))
 
 

@@ -3,6 +3,8 @@ the recipient's language with a one-click unsubscribe link, digests, and an SMTP
 nothing and sends nothing twice."""
 import email
 import email.policy
+import html
+import re
 import socket
 import threading
 import time
@@ -66,6 +68,11 @@ def test_watching_muted_and_thread_levels(app, client, cast):  # noqa: F811
     assert client.get("/api/v1/notifications", headers=auth(cast, "julie")).get_json()["total"] == 1
     assert julie.post(f"/threads/{thread_id}/subscription", data={"subscription-level": "loud"}).status_code == 422
     assert _slug_pref(julie, cast, "bruyant", "immediate").status_code == 422
+
+
+def _text(response):
+    """A page's visible text, tags removed and spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
 def test_emails_in_the_recipients_language_and_one_click_unsubscribe(app, client, cast):  # noqa: F811
@@ -188,3 +195,63 @@ def test_smtp_outage_loses_nothing_and_sends_nothing_twice(app, client, cast, sm
 
         assert all(m.sent_at is not None for m in db.session.query(OutgoingEmail))
         db.session.remove()
+
+
+def _fr(app, text, **values):
+    """The French the hub shows for this message (the catalogue's, or the English text until it has one)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("fr_CA"):
+        return gettext(text, **values)
+
+
+def test_thread_invitation_has_its_own_wording(app, client, cast):  # noqa: F811
+    """Nadia (a guest, in French) and Karim (in English) invited by Julie: the centre, the email and
+    the digest say so, not that she mentioned them."""
+    from hub.extensions import db
+    from hub.notifications.service import run_digests
+    from hub.timeutil import utcnow
+
+    title, community = "Approvisionnement responsable", "CP Économie sociale municipale"
+    thread_id = start_thread(client, cast, title=title, body="Qui a une politique d’achat responsable ?")
+    julie = _logged(app, cast, "julie")
+    for who in ("guest", "karim"):
+        assert julie.post(f"/threads/{thread_id}/invite", data={"invite-user": str(cast.ids[who])}).status_code == 302
+
+    for who in ("guest", "karim"):
+        data = client.get("/api/v1/notifications", headers=auth(cast, who)).get_json()
+        assert [(n["event"], n["actor"], n["title"]) for n in data["notifications"]] == [("thread_invitation", "Julie Roy", title)]
+        assert data["notifications"][0]["excerpt"] == "Qui a une politique d’achat responsable ?"
+
+    english = _text(_logged(app, cast, "karim").get("/notifications"))
+    assert f"Julie Roy invited you to the discussion {title} {community}" in english and "mentioned" not in english
+    french_page = _logged(app, cast, "guest").get("/notifications")
+    assert 'lang="fr-CA"' in french_page.get_data(as_text=True)
+    assert f"Julie Roy {_fr(app, 'invited you to the discussion')} {title} {community}" in _text(french_page)
+    assert _fr(app, "mentioned you in") not in _text(french_page)
+
+    sent = {m["to"]: m for m in emails(app)}
+    to_karim, to_nadia = sent[cast.emails["karim"]], sent[cast.emails["guest"]]
+    assert to_karim["subject"] == f"Julie Roy invited you to the discussion “{title}”"
+    assert to_karim["body"].startswith(f"Julie Roy invited you to the discussion “{title}” ({community}):\n\nQui a une politique d’achat responsable ?")
+    assert f"http://localhost/threads/{thread_id}" in to_karim["body"]
+    assert to_nadia["subject"] == _fr(app, "%(actor)s invited you to the discussion “%(title)s”", actor="Julie Roy", title=title)
+    assert to_nadia["body"].startswith(_fr(app, "%(name)s invited you to the discussion “%(title)s” (%(community)s):",
+                                           name="Julie Roy", title=title, community=community))
+    assert "Préférences de notification :" in to_nadia["body"]  # the French catalogue is the one used
+
+    # In the digests too.
+    assert _slug_pref(_logged(app, cast, "karim"), cast, "normal", "daily").status_code == 302
+    assert _slug_pref(_logged(app, cast, "guest"), cast, "normal", "daily").status_code == 302
+    other = start_thread(client, cast, title="Habitation communautaire", body="Un règlement à partager.")
+    for who in ("guest", "karim"):
+        assert julie.post(f"/threads/{other}/invite", data={"invite-user": str(cast.ids[who])}).status_code == 302
+    before = len(emails(app))
+    with app.app_context():
+        assert run_digests(app, now=utcnow() + timedelta(days=1, minutes=1)) == 2
+        db.session.remove()
+    digests = {m["to"]: m["body"] for m in emails(app)[before:]}
+    assert "- Julie Roy invited you to the discussion: Habitation communautaire\n" in digests[cast.emails["karim"]]
+    line = _fr(app, "%(actor)s %(action)s: %(title)s", actor="Julie Roy", action=_fr(app, "invited you to the discussion"),
+               title="Habitation communautaire")
+    assert f"- {line}\n" in digests[cast.emails["guest"]] and "Un règlement à partager." in digests[cast.emails["guest"]]
