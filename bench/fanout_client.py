@@ -19,7 +19,6 @@ import asyncio
 import json
 import sys
 import time
-from urllib.parse import quote
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Ping, RejectConnection, Request, TextMessage
