@@ -1,8 +1,9 @@
 """Link preview cards: title, description and image read server-side from a page's metadata.
 
-Short timeouts, a size cap, and no request to private, loopback or link-local addresses (every
-address the name resolves to is checked, and the connection goes to the checked address) unless
-``LINK_PREVIEW_ALLOW_PRIVATE`` is set (tests serve pages on loopback).
+Short timeouts (each request ends within ``LINK_PREVIEW_TIMEOUT`` seconds, however slowly the other
+side sends), a size cap, and no request to private, loopback or link-local addresses (every address
+the name resolves to is checked, and the connection goes to the checked address, at every redirect)
+unless ``LINK_PREVIEW_ALLOW_PRIVATE`` is set (tests serve pages on loopback).
 """
 import html
 import http.client
@@ -11,6 +12,7 @@ import logging
 import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 512 * 1024
 TIMEOUT = 3.0
 MAX_REDIRECTS = 3
+CHUNK = 64 * 1024
 
 
 @dataclass
@@ -59,7 +62,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = address
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self.pinned_socket = socket.create_connection((self._address, self.port), self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -69,31 +72,63 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self):
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.pinned_socket = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def _get(url, allow_private, timeout):
+def _read(conn, response, max_bytes, deadline):
+    """At most ``max_bytes + 1`` bytes of the body (one more than allowed says it is too long),
+    read before the deadline however slowly they come."""
+    chunks, size = [], 0
+    while size <= max_bytes:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Refused("too slow")
+        conn.pinned_socket.settimeout(left)
+        chunk = response.read1(min(CHUNK, max_bytes + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _get(url, allow_private, timeout, accept="text/html,application/xhtml+xml", wanted=lambda kind: "html" in kind,
+         max_bytes=MAX_BYTES, whole=False):
+    """(final url, content type, body, charset), all within ``timeout`` seconds. The body is cut at
+    ``max_bytes``; with ``whole``, a longer one is refused instead."""
+    deadline = time.monotonic() + timeout
     for _hop in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise Refused("not a web address")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         address = _resolve(parts.hostname, port, allow_private)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Refused("too slow")
         cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-        conn = cls(parts.hostname, address, port=port, timeout=timeout)
+        conn = cls(parts.hostname, address, port=port, timeout=left)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            conn.request("GET", path, headers={"User-Agent": "hub-link-preview/1.0", "Accept": "text/html,application/xhtml+xml"})
+            conn.request("GET", path, headers={"User-Agent": "hub-link-preview/1.0", "Accept": accept})
             response = conn.getresponse()
             if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
                 url = urljoin(url, response.getheader("Location"))
                 continue
             if response.status != 200:
                 raise Refused(f"status {response.status}")
-            if "html" not in (response.getheader("Content-Type") or "").lower():
-                raise Refused("not an HTML page")
-            body = response.read(MAX_BYTES)
-            return url, body, response.headers.get_content_charset() or "utf-8"
+            kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+            if not wanted(kind):
+                raise Refused(f"unwanted type {kind[:60]!r}")
+            length = (response.getheader("Content-Length") or "").strip()
+            if whole and length.isdigit() and int(length) > max_bytes:
+                raise Refused(f"too large ({length[:20]} bytes)")
+            body = _read(conn, response, max_bytes, deadline)
+            if len(body) > max_bytes:
+                if whole:
+                    raise Refused(f"larger than {max_bytes} bytes")
+                body = body[:max_bytes]
+            return url, kind, body, response.headers.get_content_charset() or "utf-8"
         finally:
             conn.close()
     raise Refused("too many redirects")
@@ -135,10 +170,11 @@ def fetch(url):
     allow_private = bool(current_app.config.get("LINK_PREVIEW_ALLOW_PRIVATE"))
     timeout = float(current_app.config.get("LINK_PREVIEW_TIMEOUT", TIMEOUT))
     try:
-        final_url, body, charset = _get(url, allow_private, timeout)
+        final_url, _kind, body, charset = _get(url, allow_private, timeout)
     except (Refused, OSError, http.client.HTTPException, ValueError) as error:
         log.info("No preview for %s: %s", url[:200], error)
         return Preview(url=url)
     preview = parse(final_url, body, charset)
     preview.url = url
     return preview
+

@@ -25,6 +25,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         _Handler.hits.append(self.path)
         if self.path == "/slow":
             time.sleep(3)
+        if self.path == "/drip":  # the headers at once, then the page a byte at a time
+            body = PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for index in range(len(body)):
+                    self.wfile.write(body[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+            return
         if self.path == "/huge":
             body = b"<html><head>" + b" " * (800 * 1024) + b"<title>Trop loin</title></head></html>"
         elif self.path == "/redirect-private":
@@ -90,6 +104,15 @@ def test_link_preview_card_and_the_link_filed_as_a_resource(app, client, cast, p
     assert time.monotonic() - started < 3.0 + 2.5
     page = _page(app, cast, slow)
     assert page.count('data-testid="link-card"') == 3 and "Trop loin" not in page
+
+
+@pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIMEOUT=1.0)
+def test_a_page_sent_a_byte_at_a_time_does_not_hold_the_post(app, client, cast, page_server):  # noqa: F811
+    started = time.monotonic()
+    thread_id = start_thread(client, cast, body=f"Voyez {page_server}/drip")
+    assert time.monotonic() - started < 1.0 + 1.5  # the whole request, not each read, is bounded
+    page = _page(app, cast, thread_id)
+    assert 'data-testid="link-card"' in page and "Guide de" not in page
 
 
 def test_files_dropped_in_are_attached_and_filed(app, cast):  # noqa: F811
