@@ -2,9 +2,12 @@
 
 
 def init_app(app):
-    """Declare threads and posts to the search."""
+    """Declare threads and posts to the search, and the sweep of unused preview images to the worker."""
     from .. import search
+    from ..notifications.mail import register_periodic
+    from . import images
     from .service import all_post_ids, all_thread_ids, load_posts, load_threads, post_document, thread_document
 
     search.register("thread", thread_document, load_threads, all_ids=all_thread_ids)
     search.register("post", post_document, load_posts, all_ids=all_post_ids)
+    register_periodic("link-preview-images", images.sweep, images.SWEEP_SECONDS)

@@ -91,7 +91,7 @@ class Post(db.Model):
     thread = db.relationship("Thread")
     author = db.relationship("User", foreign_keys=[author_id])
     reactions = db.relationship("Reaction", cascade="all, delete-orphan", order_by="Reaction.id")
-    attachments = db.relationship("PostAttachment", cascade="all, delete-orphan", order_by="PostAttachment.id")
+    attachments = db.relationship("PostAttachment", cascade="all, delete-orphan", order_by="PostAttachment.id", back_populates="post")
     revisions = db.relationship("PostRevision", cascade="all, delete-orphan", order_by="PostRevision.id.desc()", lazy="dynamic")
 
     @property
@@ -137,7 +137,14 @@ class PostAttachment(db.Model):
     title = sa.Column(sa.String(300), nullable=False, default="")
     description = sa.Column(sa.String(1000), nullable=False, default="")
     image_url = sa.Column(sa.String(2000), nullable=False, default="")
+    # The hub's own copy of the link's image (see images.py), shown on the card; None when there is none.
+    image_sha256 = sa.Column(sa.String(64), index=True)
+    image_type = sa.Column(sa.String(20))
+    image_width = sa.Column(sa.Integer)
+    image_height = sa.Column(sa.Integer)
     filename = sa.Column(sa.String(255), nullable=False, default="")
+
+    post = db.relationship("Post", back_populates="attachments")
 
 
 class ThreadRead(db.Model):

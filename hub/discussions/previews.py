@@ -4,9 +4,14 @@ Short timeouts (each request ends within ``LINK_PREVIEW_TIMEOUT`` seconds, howev
 side sends), a size cap, and no request to private, loopback or link-local addresses (every address
 the name resolves to is checked, and the connection goes to the checked address, at every redirect)
 unless ``LINK_PREVIEW_ALLOW_PRIVATE`` is set (tests serve pages on loopback).
+
+The page's image (og:image) is fetched the same way, with its own size cap, and kept only when its
+bytes are a PNG, JPEG, GIF or WebP image that Pillow decodes (never SVG, whatever the server calls
+it); a large one is scaled down.
 """
 import html
 import http.client
+import io
 import ipaddress
 import logging
 import re
@@ -24,6 +29,11 @@ MAX_BYTES = 512 * 1024
 TIMEOUT = 3.0
 MAX_REDIRECTS = 3
 CHUNK = 64 * 1024
+
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+IMAGE_MAX_PIXELS = 25_000_000  # decoding more could take seconds and hundreds of MB
+IMAGE_MAX_SIDE = 1200  # larger images are scaled down to fit
+IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
 
 
 @dataclass
@@ -178,3 +188,90 @@ def fetch(url):
     preview.url = url
     return preview
 
+
+# --- the preview image ----------------------------------------------------------------------
+
+
+@dataclass
+class Image:
+    data: bytes
+    mimetype: str
+    width: int
+    height: int
+
+
+def sniff_image(data):
+    """The type an image's first bytes say it is (PNG, JPEG, GIF or WebP), or None (SVG, HTML…)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _encode(image, fmt):
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        image.save(out, format="JPEG", quality=85, optimize=True)
+    elif fmt == "WEBP":
+        image.save(out, format="WEBP", quality=85)
+    else:
+        image.save(out, format=fmt, optimize=True)
+    return out.getvalue()
+
+
+def check_image(data):
+    """The image these bytes hold, decoded by Pillow to be sure of it, and scaled down to fit in
+    IMAGE_MAX_SIDE pixels (the only case where it is encoded again); Refused otherwise."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    mimetype = sniff_image(data)
+    if mimetype is None:
+        raise Refused("not a PNG, JPEG, GIF or WebP image")
+    fmt = IMAGE_TYPES[mimetype]
+    try:
+        with PILImage.open(io.BytesIO(data), formats=[fmt]) as image:
+            width, height = image.size
+            if not width or not height or width * height > IMAGE_MAX_PIXELS:
+                raise Refused(f"{width}×{height} pixels")
+            if fmt == "JPEG" and max(width, height) > IMAGE_MAX_SIDE:
+                image.draft(image.mode, (IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))  # decoded at 1/2, 1/4 or 1/8 of its size
+            image.load()
+            if max(width, height) > IMAGE_MAX_SIDE:
+                upright = ImageOps.exif_transpose(image)
+                upright.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
+                data = _encode(upright, fmt)
+                width, height = upright.size
+            elif image.getexif().get(0x0112) in (5, 6, 7, 8):  # shown turned a quarter by browsers
+                width, height = height, width
+    except Refused:
+        raise
+    except Exception as error:  # Pillow says "not an image" in many ways (OSError, SyntaxError, ValueError…)
+        raise Refused(f"not a readable {fmt} image: {type(error).__name__}: {str(error)[:200]}") from None
+    return Image(data=data, mimetype=mimetype, width=width, height=height)
+
+
+def fetch_image(url):
+    """A page's preview image, checked and perhaps scaled down, or None when it cannot be read or
+    is not a PNG, JPEG, GIF or WebP image within the size cap."""
+    if not url:
+        return None
+    allow_private = bool(current_app.config.get("LINK_PREVIEW_ALLOW_PRIVATE"))
+    timeout = float(current_app.config.get("LINK_PREVIEW_TIMEOUT", TIMEOUT))
+    max_bytes = int(current_app.config.get("LINK_PREVIEW_IMAGE_MAX_BYTES", IMAGE_MAX_BYTES))
+    try:
+        _final_url, _kind, body, _charset = _get(
+            url, allow_private, timeout, accept=", ".join(IMAGE_TYPES), wanted=lambda kind: kind in IMAGE_TYPES,
+            max_bytes=max_bytes, whole=True,
+        )
+        return check_image(body)
+    except (Refused, OSError, http.client.HTTPException, ValueError) as error:
+        log.info("No preview image from %s: %s", url[:200], error)
+        return None

@@ -1,6 +1,7 @@
 """Threads, posts, reactions, read state and subscriptions, shared by the pages and the API."""
 import logging
 import re
+import time
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -17,7 +18,7 @@ from ..notifications import service as notifications
 from ..realtime import emit_after_commit
 from ..search.base import SearchDocument
 from ..timeutil import utcnow
-from . import previews
+from . import images, previews
 from .models import (
     DEFAULT_CATEGORY, LEVELS, REACTIONS, Category, Post, PostAttachment, PostRevision, Reaction, Thread, ThreadInvitee,
     ThreadRead, ThreadSubscription, ThreadTag,
@@ -345,6 +346,7 @@ def _attach(post, community, author, urls, files):
 
     back = thread_url(post.thread, external=True)
     summary = str(_l("Shared in the discussion “%(title)s”: %(url)s", title=post.thread.title, url=back))
+    started = time.monotonic()
     for url in urls[:MAX_PREVIEWS]:
         if len(url) > 2000:
             continue
@@ -354,10 +356,13 @@ def _attach(post, community, author, urls, files):
             {"title": (preview.title or url)[:300], "type": "reference", "language": "fr", "summary": summary},
             url=url,
         )
-        db.session.add(PostAttachment(
+        attachment = PostAttachment(
             post_id=post.id, resource_id=resource.id, kind="link", url=url,
             title=preview.title, description=preview.description, image_url=preview.image_url,
-        ))
+        )
+        if preview.image_url and time.monotonic() - started < _image_budget():
+            _keep_image(attachment, previews.fetch_image(preview.image_url))
+        db.session.add(attachment)
     for file in list(files or ())[:MAX_FILES]:
         resource = resources.create(
             community, author,
@@ -370,6 +375,23 @@ def _attach(post, community, author, urls, files):
             title=resource.title,
         ))
     db.session.flush()
+
+
+def _image_budget():
+    """Seconds a post may spend on its link previews before their images are left out."""
+    return 2 * float(current_app.config.get("LINK_PREVIEW_TIMEOUT", previews.TIMEOUT))
+
+
+def _keep_image(attachment, image):
+    """Show this image (or none) on the card; its file is kept in the instance folder."""
+    if image is None:
+        return
+    try:
+        attachment.image_sha256 = images.store(image)
+    except OSError:  # a full or read-only disk costs the card its image, never the post
+        log.exception("Could not keep a link preview image")
+        return
+    attachment.image_type, attachment.image_width, attachment.image_height = image.mimetype, image.width, image.height
 
 
 def _excerpt(post):
@@ -450,6 +472,11 @@ def delete_post(post, actor):
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
     post.is_answer = False
+    # Its cards' images are no longer shown; their files go with the last card showing them.
+    shown = [a.image_sha256 for a in post.attachments if a.image_sha256]
+    for attachment in post.attachments:
+        attachment.image_sha256 = attachment.image_type = attachment.image_width = attachment.image_height = None
+    images.forget_after_commit(shown)
     search.enqueue("post", post.id)
     emit_after_commit(f"thread:{post.thread_id}", "post.deleted", live_payload(post))
     return post

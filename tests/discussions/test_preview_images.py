@@ -1,0 +1,167 @@
+"""Link preview images: a page's og:image is fetched through the same guarded fetcher as the page,
+kept only when its bytes are a PNG, JPEG, GIF or WebP image within the size cap, and stored once in
+the instance folder. A refused image leaves the card without one; the post is never lost or held up."""
+import http.server
+import io
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import login
+from tests.discussions.conftest import cast, start_thread  # noqa: F401  (cast is a fixture)
+
+
+def _image(fmt, size, color=(30, 120, 90)):
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, fmt)
+    return out.getvalue()
+
+
+PHOTO = _image("PNG", (40, 30))
+LARGE = _image("JPEG", (2400, 1600))
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>'
+HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+HUGE = b"\x89PNG\r\n\x1a\n" + os.urandom(3 * 1024 * 1024)
+
+IMAGES = {
+    "/img/photo.png": ("image/png", PHOTO),
+    "/img/copy.png": ("image/png", PHOTO),  # the same bytes at another address
+    "/img/large.jpg": ("image/jpeg", LARGE),
+    "/img/huge.png": ("image/png", HUGE),
+    "/img/huge-unsized.png": ("image/png", HUGE),  # sent without Content-Length
+    "/img/page.png": ("image/png", HTML),  # an HTML page calling itself image/png
+    "/img/drawing.svg": ("image/svg+xml", SVG),
+    "/img/drawing.png": ("image/png", SVG),  # SVG calling itself image/png
+    "/img/slow.png": ("image/png", PHOTO),  # one byte at a time
+}
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Fiche NAME</title>
+<meta property="og:description" content="Une bonne pratique municipale.">
+<meta property="og:image" content="/img/NAME"></head><body>Bonjour</body></html>"""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    hits = []
+
+    def do_GET(self):  # noqa: N802
+        _Handler.hits.append(self.path)
+        if self.path.startswith("/page/"):
+            kind, body = "text/html; charset=utf-8", PAGE.replace("NAME", self.path[len("/page/"):]).encode()
+        elif self.path in IMAGES:
+            kind, body = IMAGES[self.path]
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        if self.path != "/img/huge-unsized.png":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            if self.path == "/img/slow.png":
+                for index in range(len(body)):
+                    self.wfile.write(body[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            else:
+                self.wfile.write(body)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Handler.hits = []
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _client(app, cast, who):  # noqa: F811
+    client = app.test_client()
+    if who != "anonymous":
+        login(client, cast.emails[who])
+    return client
+
+
+def _page(app, cast, thread_id, who="karim"):  # noqa: F811
+    return _client(app, cast, who).get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def _kept(app):
+    folder = Path(app.instance_path) / "link-previews"
+    return sorted(p.name for p in folder.glob("*/*") if not p.name.startswith(".")) if folder.is_dir() else []
+
+
+# Loopback allowed (the "remote" site is a local server), and time enough for a busy test machine.
+LOOPBACK = pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIMEOUT=3.0)
+
+
+@LOOPBACK
+def test_refused_images_leave_the_card_without_an_image(app, client, cast, server):  # noqa: F811
+    oversized = start_thread(client, cast, title="Trop lourd", body=f"{server}/page/huge.png et {server}/page/huge-unsized.png")
+    pretending = start_thread(client, cast, title="Déguisés",
+                              body=f"{server}/page/page.png {server}/page/drawing.svg {server}/page/drawing.png")
+    for name in ("huge.png", "huge-unsized.png", "page.png", "drawing.svg", "drawing.png"):
+        assert f"/img/{name}" in _Handler.hits  # asked for, then refused
+    for thread_id, cards in ((oversized, 2), (pretending, 3)):
+        page = _page(app, cast, thread_id)
+        assert page.count('data-testid="link-card"') == cards and "Fiche" in page
+        assert 'data-testid="link-card-image"' not in page
+    assert _kept(app) == []
+
+
+@pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIMEOUT=1.0)
+def test_a_slow_image_does_not_hold_the_post(app, client, cast, server):  # noqa: F811
+    started = time.monotonic()
+    thread_id = start_thread(client, cast, body=f"{server}/page/slow.png")
+    assert time.monotonic() - started < 1.0 + 1.0 + 1.5  # the page's timeout, then the image's
+    page = _page(app, cast, thread_id)
+    assert 'data-testid="link-card"' in page and "Fiche slow.png" in page and 'data-testid="link-card-image"' not in page
+
+
+def test_no_image_from_private_addresses_by_default(app, server):
+    from hub.discussions import previews
+
+    port = server.rsplit(":", 1)[1]
+    with app.test_request_context():
+        for url in (f"{server}/img/photo.png", f"http://localhost:{port}/img/photo.png", f"http://[::1]:{port}/img/photo.png",
+                    "http://169.254.169.254/latest/meta-data/image.png", "http://10.0.0.1/image.png", "file:///etc/passwd"):
+            assert previews.fetch_image(url) is None, url
+        assert _Handler.hits == []
+        app.config["LINK_PREVIEW_ALLOW_PRIVATE"] = True
+        image = previews.fetch_image(f"{server}/img/photo.png")
+        assert image is not None and image.mimetype == "image/png" and (image.width, image.height) == (40, 30)
+
+
+@LOOPBACK
+def test_the_sweep_removes_files_no_card_shows(app, client, cast, server):  # noqa: F811
+    from hub.discussions import images
+
+    start_thread(client, cast, body=f"{server}/page/photo.png")
+    (shown,) = _kept(app)
+    folder = Path(app.instance_path) / "link-previews"
+    orphan = folder / "ab" / ("ab" + "0" * 62)
+    fresh = folder / "cd" / ("cd" + "1" * 62)
+    leftover = folder / "ab" / ".tmp-interrupted"
+    for path in (orphan, fresh, leftover):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(PHOTO)
+    old = time.time() - images.GRACE_SECONDS - 60
+    for path in (orphan, leftover, folder / shown[:2] / shown):
+        os.utime(path, (old, old))
+    with app.app_context():
+        assert images.sweep() == 2
+    assert _kept(app) == sorted([shown, fresh.name])  # a recent file may be a post's still being written
+    assert not leftover.exists()
