@@ -203,6 +203,7 @@ EXPECTED = {
     ("POST", "discussions.invite"): CONTRIBUTOR_INVALID,  # the thread's author or a facilitator; nobody chosen
     ("GET", "discussions.post"): (404, 404) + (OK_REDIRECT,) * 5,
     ("GET", "discussions.post_fragment"): READER,
+    ("GET", "discussions.preview_image"): READER,
     ("GET", "discussions.edit_post"): RESOURCE_EDIT,
     ("POST", "discussions.edit_post"): CONTRIBUTOR_INVALID,
     ("GET", "discussions.history"): READER,
@@ -342,9 +343,13 @@ def _notes_world(app, community, member, meeting_id):
 
 
 def _discussions_world(app, community, member):
-    """A thread started by the member with two posts (one for the API to delete), a second category,
-    and a signed unsubscribe link."""
+    """A thread started by the member with two posts (one for the API to delete), a link preview card
+    with its image on the first, a second category, and a signed unsubscribe link."""
+    from PIL import Image
+
+    from hub.discussions import images, previews
     from hub.discussions import service as discussions
+    from hub.discussions.models import PostAttachment
     from hub.extensions import db
     from hub.notifications import service as notifications
 
@@ -352,9 +357,16 @@ def _discussions_world(app, community, member):
         thread, post = discussions.create_thread(community, member, "Habitation communautaire", "Qui a un règlement ?")
         second = discussions.reply(thread, member, "Un exemple à Lévis.")
         category = discussions.add_category(community, "Financement")
+        png = io.BytesIO()
+        Image.new("RGB", (8, 6), (30, 120, 90)).save(png, "PNG")
+        image = previews.check_image(png.getvalue())
+        card = PostAttachment(post_id=post.id, kind="link", url="https://exemple.ca/fiche", title="Fiche", image_sha256=images.store(image),
+                              image_type=image.mimetype, image_width=image.width, image_height=image.height)
+        db.session.add(card)
         db.session.commit()
         return {
             "thread_id": thread.id, "post_id": post.id, "api_post_deletion": second.id, "category_id": category.id,
+            "attachment_id": card.id,
             "unsubscribe_token": notifications.unsubscribe_token(member.id, community.id),
         }
 

@@ -43,7 +43,9 @@ def post_json(post):
         "reactions": {emoji: value["count"] for emoji, value in service.reaction_counts(post).items()},
         "attachments": [
             {"kind": a.kind, "url": a.url or None, "title": a.title or a.filename or None, "description": a.description or None,
-             "resource_id": a.resource_id}
+             "resource_id": a.resource_id,
+             "image": url_for("discussions.preview_image", attachment_id=a.id, v=a.image_sha256[:16], _external=True)
+             if a.image_sha256 and not post.is_deleted else None}
             for a in post.attachments
         ],
         "url": url_for("discussions.post", post_id=post.id, _external=True),

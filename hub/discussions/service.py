@@ -394,6 +394,11 @@ def _keep_image(attachment, image):
     attachment.image_type, attachment.image_width, attachment.image_height = image.mimetype, image.width, image.height
 
 
+def preview_image_path(attachment):
+    """The file of a card's image, or None when the card has none."""
+    return images.path_of(attachment.image_sha256) if attachment.image_sha256 else None
+
+
 def _excerpt(post):
     text = plain(post.body)
     return text[:280] + ("…" if len(text) > 280 else "")

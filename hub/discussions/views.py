@@ -1,5 +1,5 @@
 """Pages: discussion lists, threads, the composer, edits and their history, reactions, sharing."""
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from .forms import (
     CategoryForm, ComposerForm, DeleteCategoryForm, DeleteTagForm, EditCategoryForm, EditPostForm, InviteForm, MoveCategoryForm,
     ReactionForm, RenameTagForm, ShareForm, SubscriptionForm, ThreadEditForm, ThreadForm,
 )
-from .models import REACTIONS, Category, Post, Thread
+from .models import REACTIONS, Category, Post, PostAttachment, Thread
 
 bp = Blueprint("discussions", __name__)
 
@@ -428,6 +428,28 @@ def post_fragment(post_id):
         "discussions/_post.html", post=post, thread=thread, last_read=None, reactions=REACTIONS,
         can_reply=access.can(current_user, "thread.reply", thread), can_mark_answer=access.can(current_user, "thread.mark_answer", thread),
     )
+
+
+@bp.route("/link-previews/<int:attachment_id>/image")
+def preview_image(attachment_id):
+    """The hub's copy of a link preview's image, for those who read the post. Its address carries
+    the image's hash (``v``), so browsers may keep it as long as they like."""
+    attachment = service.get(PostAttachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    _post_or_404(attachment.post_id, "post.attachments")
+    path = service.preview_image_path(attachment)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.image_type, etag=attachment.image_sha256, conditional=True)
+    versioned = request.args.get("v") == attachment.image_sha256[:16]
+    # Private: only the reader's own browser keeps it, never a shared cache.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable" if versioned else "private, max-age=3600"
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])

@@ -1,9 +1,12 @@
 """Link preview images: a page's og:image is fetched through the same guarded fetcher as the page,
-kept only when its bytes are a PNG, JPEG, GIF or WebP image within the size cap, and stored once in
-the instance folder. A refused image leaves the card without one; the post is never lost or held up."""
+kept only when its bytes are a PNG, JPEG, GIF or WebP image within the size cap, stored once in the
+instance folder, and served by the hub to those who read the thread. A refused image leaves the
+card without one; the post is never lost or held up."""
+import hashlib
 import http.server
 import io
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import login
-from tests.discussions.conftest import cast, start_thread  # noqa: F401  (cast is a fixture)
+from tests.discussions.conftest import auth, cast, start_thread  # noqa: F401  (cast is a fixture)
 
 
 def _image(fmt, size, color=(30, 120, 90)):
@@ -99,6 +102,10 @@ def _page(app, cast, thread_id, who="karim"):  # noqa: F811
     return _client(app, cast, who).get(f"/threads/{thread_id}").get_data(as_text=True)
 
 
+def _image_sources(page):
+    return re.findall(r'<img class="link-card-image" src="([^"]+)"', page)
+
+
 def _kept(app):
     folder = Path(app.instance_path) / "link-previews"
     return sorted(p.name for p in folder.glob("*/*") if not p.name.startswith(".")) if folder.is_dir() else []
@@ -106,6 +113,50 @@ def _kept(app):
 
 # Loopback allowed (the "remote" site is a local server), and time enough for a busy test machine.
 LOOPBACK = pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIMEOUT=3.0)
+
+
+@LOOPBACK
+def test_the_image_is_kept_and_served_to_those_who_read_the_thread(app, client, cast, server):  # noqa: F811
+    thread_id = start_thread(client, cast, body=f"La fiche : {server}/page/photo.png")
+    assert _Handler.hits == ["/page/photo.png", "/img/photo.png"]
+    page = _page(app, cast, thread_id)
+    (src,) = _image_sources(page)
+    assert re.search(r'<img class="link-card-image" src="[^"]+" alt="" width="40" height="30"', page)
+    assert src.startswith("/link-previews/")
+
+    for who in ("karim", "observer", "guest", "facilitator"):
+        response = _client(app, cast, who).get(src)
+        assert response.status_code == 200, who
+        assert response.mimetype == "image/png" and response.data == PHOTO
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "private" in response.headers["Cache-Control"] and "max-age=31536000" in response.headers["Cache-Control"]
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+    again = _client(app, cast, "karim").get(src, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert _kept(app) == [hashlib.sha256(PHOTO).hexdigest()]
+
+    assert _client(app, cast, "outsider").get(src).status_code == 404  # as for the private community's threads
+    assert _client(app, cast, "anonymous").get(src).status_code == 404
+    attachment_id = int(src.split("/")[2])
+    assert _client(app, cast, "karim").get(f"/link-previews/{attachment_id + 1000}/image").status_code == 404
+
+    thread = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "karim")).get_json()
+    (card,) = thread["posts"][0]["attachments"]
+    assert card["image"] == "http://localhost" + src
+    outsider = client.get(card["image"].replace("http://localhost", ""), headers=auth(cast, "outsider"))
+    assert outsider.status_code == 404
+
+
+@LOOPBACK
+def test_a_large_image_is_scaled_down(app, client, cast, server):  # noqa: F811
+    thread_id = start_thread(client, cast, body=f"{server}/page/large.jpg")
+    page = _page(app, cast, thread_id)
+    (src,) = _image_sources(page)
+    assert 'width="1200" height="800"' in page
+    response = _client(app, cast, "julie").get(src)
+    assert response.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(response.data)) as image:
+        assert image.format == "JPEG" and image.size == (1200, 800)
 
 
 @LOOPBACK
@@ -143,6 +194,29 @@ def test_no_image_from_private_addresses_by_default(app, server):
         app.config["LINK_PREVIEW_ALLOW_PRIVATE"] = True
         image = previews.fetch_image(f"{server}/img/photo.png")
         assert image is not None and image.mimetype == "image/png" and (image.width, image.height) == (40, 30)
+
+
+@LOOPBACK
+def test_an_image_is_kept_once_and_goes_with_its_last_card(app, client, cast, server, monkeypatch):  # noqa: F811
+    from hub.discussions import images
+
+    monkeypatch.setattr(images, "GRACE_SECONDS", 0)
+    first = start_thread(client, cast, title="Premier", body=f"{server}/page/photo.png")
+    second = start_thread(client, cast, title="Second", body=f"{server}/page/copy.png")
+    (first_src,), (second_src,) = _image_sources(_page(app, cast, first)), _image_sources(_page(app, cast, second))
+    assert first_src != second_src and len(_kept(app)) == 1
+
+    first_post = client.get(f"/api/v1/threads/{first}", headers=auth(cast, "julie")).get_json()["posts"][0]
+    assert client.delete(f"/api/v1/posts/{first_post['id']}", headers=auth(cast, "julie")).status_code in (200, 204)
+    assert _client(app, cast, "karim").get(first_src).status_code in (403, 404)
+    assert _client(app, cast, "karim").get(second_src).status_code == 200
+    assert len(_kept(app)) == 1  # the second card still shows it
+
+    reader = _client(app, cast, "julie")
+    second_post = reader.get(f"/api/v1/threads/{second}", headers=auth(cast, "julie")).get_json()["posts"][0]
+    assert reader.post(f"/posts/{second_post['id']}/delete").status_code == 302
+    assert _kept(app) == []
+    assert 'data-testid="link-card-image"' not in _page(app, cast, second)
 
 
 @LOOPBACK
