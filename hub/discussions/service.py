@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, search
+from .. import access, pagecache, search
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
@@ -35,10 +35,11 @@ MAX_PREVIEWS = 3
 MAX_FILES = 10
 
 
-def get(model, object_id):
+def get(model, object_id, with_community=False):
     if not isinstance(object_id, int) or isinstance(object_id, bool) or not 0 < object_id < 2**31:
         return None
-    return db.session.get(model, object_id)
+    options = [sa.orm.joinedload(model.community)] if with_community else None
+    return db.session.get(model, object_id, options=options)
 
 
 # --- categories ---------------------------------------------------------------------------
@@ -526,6 +527,7 @@ def mark_answer(post):
         raise ServiceError(_l("This message was deleted."), status=409)
     was = post.is_answer
     db.session.execute(sa.update(Post).where(Post.thread_id == thread.id).values(is_answer=False))
+    pagecache.touch(thread.community_id)
     db.session.refresh(post)
     post.is_answer = not was
     thread.is_question = True
@@ -731,8 +733,9 @@ def page_of(post, per_page=PER_PAGE):
 def last_read(thread, user):
     if not getattr(user, "is_authenticated", False):
         return None
-    found = db.session.get(ThreadRead, (thread.id, user.id))
-    return found.last_read_post_id if found is not None else None
+    return db.session.execute(
+        sa.select(ThreadRead.last_read_post_id).where(ThreadRead.thread_id == thread.id, ThreadRead.user_id == user.id)
+    ).scalar()
 
 
 def _mark_read(thread, user, post_id):
@@ -748,7 +751,11 @@ def mark_read(thread, user, posts):
     """After showing a page: remember the last post seen, and mark its notifications read."""
     if not getattr(user, "is_authenticated", False) or not posts:
         return
-    _mark_read(thread, user, max(p.id for p in posts))
+    mark_read_upto(thread, user, max(p.id for p in posts))
+
+
+def mark_read_upto(thread, user, post_id):
+    _mark_read(thread, user, post_id)
     notifications.mark_read_for(user, "thread", [thread.id])
 
 

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import access
+from .. import access, pagecache
 from ..communities import service as communities
 from ..communities.views import community_or_404
 from ..exceptions import ServiceError
@@ -25,7 +25,7 @@ def _int_arg(name):
 
 
 def _thread_or_404(thread_id, action="thread.read"):
-    thread = service.get(Thread, thread_id)
+    thread = service.get(Thread, thread_id, with_community=True)
     if thread is None:
         abort(404)
     access.require(action, thread)
@@ -297,10 +297,10 @@ def mentions(slug):
 # --- a thread -----------------------------------------------------------------------------
 
 
-def _thread_context(thread, form, page=None):
+def _thread_context(thread, form, page=None, last_read=None):
     pages = service.page_count(thread)
     page = min(page or _int_arg("page") or pages, pages)
-    last_read = service.last_read(thread, current_user)
+    last_read = last_read if last_read is not None else service.last_read(thread, current_user)
     posts = service.thread_page(thread, page)
     can_reply = access.can(current_user, "thread.reply", thread)
     subscription = SubscriptionForm(formdata=None, level=service.subscription_level(thread, current_user), prefix="subscription") if current_user.is_authenticated else None
@@ -323,15 +323,29 @@ def _thread_context(thread, form, page=None):
 
 @bp.route("/threads/<int:thread_id>")
 def thread(thread_id):
-    thread = _thread_or_404(thread_id)
     g.private_page = True
+    # A page this reader was already shown, while nothing it depends on has changed (hub/pagecache.py):
+    # the same reader, role and community generation that access.require passed when it was made.
+    key, last_read = (None, None) if _int_arg("quote") else pagecache.thread_page(thread_id)
+    cached = pagecache.get(key)
+    if cached is not None:
+        page, newest = cached
+        if newest is not None and newest > (last_read or 0):
+            service.mark_read_upto(db.session.get(Thread, thread_id), current_user, newest)
+            db.session.commit()
+        return page
+    thread = _thread_or_404(thread_id)
+    if key is None:
+        last_read = service.last_read(thread, current_user)
     form = ComposerForm(formdata=None)
     quoted = service.get(Post, _int_arg("quote")) if _int_arg("quote") else None
     if quoted is not None and quoted.thread_id == thread.id:
         form.body.data = service.quote(quoted)
         form.reply_to.data = str(quoted.id)
-    context = _thread_context(thread, form)
+    context = _thread_context(thread, form, last_read=last_read)
     page = render_template("discussions/thread.html", **context)
+    newest = max((p.id for p in context["posts"]), default=None)
+    pagecache.put(key, (page, newest))
     # Remembered after rendering: a commit first would expire the posts and load each one again.
     service.mark_read(thread, current_user, context["posts"])
     db.session.commit()
