@@ -216,7 +216,8 @@ EXPECTED = {
     ("POST", "notifications.mark_read"): (LOGIN,) + (OK_REDIRECT,) * 6,
     ("GET", "notifications.preferences"): ACCOUNT,
     ("POST", "notifications.preferences"): ACCOUNT_POST,
-    ("GET", "notifications.unsubscribe"): EVERYONE_200,  # the signed link is the only key
+    ("GET", "notifications.unsubscribe"): EVERYONE_200,  # the signed link is the only key; a GET changes nothing
+    ("POST", "notifications.unsubscribe"): (400,) * 7,  # without the one-click body (List-Unsubscribe=One-Click)
     ("POST", "api.create_thread"): CONTRIBUTOR_INVALID,
     ("GET", "api.get_thread"): READER,
     ("PATCH", "api.update_thread"): (404, 404, 403, 403, 415, 415, 415),  # a form where JSON is expected

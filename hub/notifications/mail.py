@@ -3,12 +3,18 @@ sent after commit by a worker, with retries, so an SMTP outage loses nothing.
 
 Without ``HUB_MAIL_SERVER`` (the embedded setup) messages are written to the log instead of
 being sent, so a person trying the hub locally can follow invitation and reset links.
+
+A message may carry extra headers (``headers``), e.g. the list headers of notification emails:
+``List-Id`` (RFC 2919), ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` (RFC 2369, RFC 8058).
 """
 import logging
 import smtplib
 import threading
 from datetime import timedelta
+from email.header import Header
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import formatdate
 
 import sqlalchemy as sa
@@ -27,15 +33,16 @@ MAX_ATTEMPTS = 8
 _wake = threading.Event()
 
 
-def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, **context):
+def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, headers=None, **context):
     """Render an email in the recipient's language and add it to the outbox (not committed).
 
-    ``attachment``, optional, is (filename, mimetype, text content), e.g. an .ics invitation.
+    ``attachment``, optional, is (filename, mimetype, text content), e.g. an .ics invitation;
+    ``headers``, optional, is {name: value} of extra headers, each value on one line.
     """
     with force_locale(locale):
         body = render_template(template, **context)
         subject_text = str(subject() if callable(subject) else subject)
-    message = OutgoingEmail(recipient=recipient, subject=subject_text[:300], body_text=body)
+    message = OutgoingEmail(recipient=recipient, subject=subject_text[:300], body_text=body, headers=dict(headers) if headers else None)
     if attachment is not None:
         message.attachment_name, message.attachment_type, message.attachment_content = attachment
     db.session.add(message)
@@ -49,13 +56,49 @@ def _after_commit(session):
         _wake.set()
 
 
+class _AsWritten(UnstructuredHeader):
+    """A header the hub writes in its final ASCII form (a URL in angle brackets, a list id with an
+    already encoded name): sent on one line, as written. The default policy folds a line longer
+    than 78 characters, and folds a long URL, which has no space to fold at, into RFC 2047 encoded
+    words that mail providers do not read as an unsubscribe address."""
+
+    @classmethod
+    def parse(cls, value, kwds):
+        super().parse(value, kwds)
+        kwds["decoded"] = value  # keep encoded words encoded: the value is already what goes on the wire
+
+    def fold(self, *, policy):
+        line = f"{self.name}: {self}"
+        if not line.isascii() or len(line) > 998:  # RFC 5322's limit for one line
+            return super().fold(policy=policy)
+        return line + policy.linesep
+
+
+AS_WRITTEN = ("List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")
+_headers = HeaderRegistry()
+for _name in AS_WRITTEN:
+    _headers.map_to_type(_name, _AsWritten)
+POLICY = default_policy.clone(header_factory=_headers)
+
+
+def list_id(name, label):
+    """A ``List-Id`` value (RFC 2919): the list's name as a phrase (quoted, or as encoded words
+    when it is not ASCII), then its label in angle brackets, e.g. ``"CP Parcs" <cp-parcs.hub.exemple.ca>``."""
+    name = " ".join(str(name).split())
+    if name.isascii():
+        phrase = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        phrase = Header(name, "utf-8").encode(linesep=" ")  # words of at most 75 characters, on one line
+    return f"{phrase} <{label}>" if name else f"<{label}>"
+
+
 def _send(app, message):
     config = app.config
     if not config.get("MAIL_SERVER"):
         log.warning("Email to %s (no HUB_MAIL_SERVER set, not sent):\nSubject: %s\n\n%s",
                     message.recipient, message.subject, message.body_text)
         return
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = config["MAIL_SENDER"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
@@ -63,6 +106,8 @@ def _send(app, message):
     # The same for every attempt at this outbox row, so a receiving server can spot a repeat.
     domain = (config["MAIL_SENDER"].rpartition("@")[2] or "localhost").strip(">") or "localhost"
     email["Message-ID"] = f"<hub-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     if message.attachment_content is not None:
         maintype, _sep, rest = (message.attachment_type or "text/plain").partition("/")

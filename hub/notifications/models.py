@@ -22,6 +22,8 @@ class OutgoingEmail(db.Model):
     attachment_name = sa.Column(sa.String(200))
     attachment_type = sa.Column(sa.String(200))
     attachment_content = sa.Column(sa.Text)
+    # Extra headers, {name: value}: e.g. List-Id and List-Unsubscribe of notification emails.
+    headers = sa.Column(sa.JSON)
 
 
 EMAIL_CHOICES = ("immediate", "daily", "weekly", "never")

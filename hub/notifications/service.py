@@ -6,6 +6,7 @@ kept at all (muted), and whether it is emailed at once, in a daily or weekly dig
 Emails go through the outbox (``queue_email``), written in the same transaction.
 """
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -14,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
 from ..timeutil import utcnow
-from .mail import queue_email
+from .mail import list_id, queue_email
 from .models import EMAIL_CHOICES, LEVEL_CHOICES, Notification, NotificationPreference
 
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
@@ -95,6 +96,39 @@ def unsubscribe_url(user_id, community_id):
     return current_app.config["BASE_URL"] + url_for("notifications.unsubscribe", token=unsubscribe_token(user_id, community_id))
 
 
+def unsubscribe_target(token):
+    """(person, community) a signed unsubscribe link names, or None when it is not one of ours."""
+    from ..accounts.models import User
+    from ..communities.models import Community
+
+    found = read_unsubscribe_token(token)
+    if found is None:
+        return None
+    user, community = db.session.get(User, found[0]), db.session.get(Community, found[1])
+    if user is None or community is None:
+        return None
+    return user, community
+
+
+def unsubscribe(user, community):
+    """What an unsubscribe link does: no more email from this community (in-app notifications stay).
+    Doing it again changes nothing."""
+    return set_preference(user, community, email="never")
+
+
+def list_headers(community, unsubscribe_link):
+    """Headers of an email about one community: its list id (RFC 2919), the one-click unsubscribe
+    address (RFC 2369, RFC 8058; the hub receives no email, so no mailto: address) and the mark of an
+    automatic message (RFC 3834), so auto-responders stay quiet."""
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    return {
+        "List-Id": list_id(community.name, f"{community.slug}.{host}"),
+        "List-Unsubscribe": f"<{unsubscribe_link}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+
+
 # --- notify -------------------------------------------------------------------------------
 
 
@@ -143,12 +177,13 @@ def notify(event, recipients, *, community, actor, object_kind, object_id, title
         elif pref.email == "immediate":
             notification.emailed_at = now
             actor_name = actor.display_name if actor else ""
+            unsubscribe_link = unsubscribe_url(user_id, community.id)
             queue_email(
                 user.email, lambda e=event, a=actor_name, t=title: SUBJECTS.get(e, SUBJECTS["new_post"]) % {"actor": a, "title": t},
                 "email/notifications/notification.txt", locale=user.locale, actor_name=actor_name, event=event,
                 title=title, excerpt=excerpt, community_name=community.name, url=_absolute(url),
                 preferences_url=current_app.config["BASE_URL"] + url_for("notifications.preferences"),
-                unsubscribe_url=unsubscribe_url(user_id, community.id),
+                unsubscribe_url=unsubscribe_link, headers=list_headers(community, unsubscribe_link),
             )
         db.session.add(notification)
         created.append(notification)
@@ -227,6 +262,7 @@ def run_digests(app, now=None):
         community = pending[0].community
         if user is not None and user.is_active:
             with app.test_request_context("/", base_url=app.config.get("BASE_URL") or None):
+                unsubscribe_link = unsubscribe_url(user.id, community.id)
                 queue_email(
                     user.email,
                     (lambda n=len(pending), c=community.name, kind=pref.email:
@@ -238,7 +274,7 @@ def run_digests(app, now=None):
                     ],
                     period=pref.email, community_name=community.name,
                     preferences_url=app.config["BASE_URL"] + url_for("notifications.preferences"),
-                    unsubscribe_url=unsubscribe_url(user.id, community.id),
+                    unsubscribe_url=unsubscribe_link, headers=list_headers(community, unsubscribe_link),
                 )
             queued += 1
         for notification in pending:

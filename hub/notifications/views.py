@@ -1,12 +1,12 @@
-"""Pages: the notification centre, notification preferences, one-click unsubscribe."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+"""Pages: the notification centre, notification preferences, unsubscribe links (one-click for mail providers)."""
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access
 from ..communities import service as communities
-from ..communities.models import Community
-from ..extensions import db
+from ..errors import render_error
+from ..extensions import csrf, db
 from . import service
 from .forms import PreferenceForm
 
@@ -72,18 +72,25 @@ def preferences():
     return render_template("notifications/preferences.html", forms=_preference_forms(form)), 422 if form is not None else 200
 
 
-@bp.route("/notifications/unsubscribe/<token>")
-def unsubscribe(token):
-    """The one-click link of every notification email: no more email from that community."""
-    found = service.read_unsubscribe_token(token)
-    if found is None:
-        abort(404)
-    from ..accounts.models import User
+ONE_CLICK = ("List-Unsubscribe", "One-Click")  # the body of a one-click unsubscribe (RFC 8058)
 
-    user, community = db.session.get(User, found[0]), db.session.get(Community, found[1])
-    if user is None or community is None:
-        abort(404)
+
+@bp.route("/notifications/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the key, not a session: mail providers post it without cookies or a form token
+def unsubscribe(token):
+    """The unsubscribe link of every notification email, also its List-Unsubscribe address: no more
+    email from that community. A GET only shows a button (mail scanners open links); a POST with the
+    body ``List-Unsubscribe=One-Click`` (the button's, or a mail provider's) does it, as often as asked."""
     g.private_page = True
-    service.set_preference(user, community, email="never")
+    found = service.unsubscribe_target(token)
+    if found is None:
+        return render_error(404, _("This unsubscribe link is not valid. You can choose which emails you receive in your notification settings."))
+    user, community = found
+    if request.method == "GET":
+        done = service.preference(user, community).email == "never"
+        return render_template("notifications/unsubscribe.html", community=community, token=token, done=done, one_click=ONE_CLICK)
+    if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
+        return render_error(400, _("This unsubscribe request is incomplete. Open the link of the email again and use its button."))
+    service.unsubscribe(user, community)
     db.session.commit()
     return render_template("notifications/unsubscribed.html", community=community)

@@ -1,6 +1,6 @@
 """Notifications as people get them: the centre and its badge, per-community preferences, emails in
-the recipient's language with a one-click unsubscribe link, digests, and an SMTP outage that loses
-nothing and sends nothing twice."""
+the recipient's language with an unsubscribe link and the list headers mail providers read (one-click
+unsubscribe), digests, and an SMTP outage that loses nothing and sends nothing twice."""
 import email
 import email.policy
 import html
@@ -70,23 +70,48 @@ def test_watching_muted_and_thread_levels(app, client, cast):  # noqa: F811
     assert _slug_pref(julie, cast, "bruyant", "immediate").status_code == 422
 
 
+def _email_choice(app, cast, who):
+    """The person's email setting for the cast's community ("immediate" until they choose)."""
+    from hub.accounts.models import User
+    from hub.communities.service import by_slug
+    from hub.extensions import db
+    from hub.notifications.service import preference
+
+    with app.app_context():
+        choice = preference(db.session.get(User, cast.ids[who]), by_slug(cast.slug)).email
+        db.session.remove()
+    return choice
+
+
 def _text(response):
     """A page's visible text, tags removed and spaces collapsed."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
-def test_emails_in_the_recipients_language_and_one_click_unsubscribe(app, client, cast):  # noqa: F811
+def test_emails_in_the_recipients_language_and_unsubscribe_link(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast, body="Bonjour @karim-benali et @sophie-gagnon")
     to_karim = [m for m in emails(app) if m["to"] == cast.emails["karim"]]
     to_sophie = [m for m in emails(app) if m["to"] == cast.emails["facilitator"]]
     assert to_karim[0]["subject"] == "Julie Roy mentioned you: Approvisionnement responsable"
     assert len(to_sophie) == 1 and "Julie Roy" in to_sophie[0]["subject"]  # in French, once the catalogue has it
     unsubscribe = [line for line in to_karim[0]["body"].splitlines() if "/notifications/unsubscribe/" in line][0]
-    url = link_in(unsubscribe)
+    path = link_in(unsubscribe).replace("http://localhost", "")
     anonymous = app.test_client()
-    page = anonymous.get(url.replace("http://localhost", ""))
+    # Opening the link (a person, or a mail scanner fetching every link) only asks.
+    page = anonymous.get(path)
     assert page.status_code == 200 and "CP Économie sociale municipale" in page.get_data(as_text=True)
-    assert anonymous.get(url.replace("http://localhost", "")[:-3] + "xyz").status_code == 404
+    assert 'data-testid="unsubscribe-confirm"' in page.get_data(as_text=True) and 'method="post"' in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert _email_choice(app, cast, "karim") == "immediate"
+    assert anonymous.get(path[:-3] + "xyz").status_code == 404
+    # A post without the one-click body does nothing; the page's button sends it.
+    assert anonymous.post(path).status_code == 400
+    assert _email_choice(app, cast, "karim") == "immediate"
+    done = anonymous.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and 'data-testid="unsubscribed"' in done.get_data(as_text=True)
+    assert _email_choice(app, cast, "karim") == "never" and _email_choice(app, cast, "facilitator") == "immediate"
+    again = anonymous.get(path)  # the page now says it is done, with no button
+    assert 'data-testid="unsubscribed"' in again.get_data(as_text=True) and "unsubscribe-confirm" not in again.get_data(as_text=True)
     before = len(emails(app))
     post_reply(client, cast, thread_id, "Encore @karim-benali", who="julie")
     assert cast.emails["karim"] not in [m["to"] for m in emails(app)[before:]]
@@ -130,11 +155,14 @@ def _free_port():
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.raw = []  # the bytes as received, to see how headers were written on the wire
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default))
+            raw = envelope.original_content or envelope.content
+            self.raw.append(raw)
+            self.messages.append(email.message_from_bytes(raw, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
 
@@ -195,6 +223,73 @@ def test_smtp_outage_loses_nothing_and_sends_nothing_twice(app, client, cast, sm
 
         assert all(m.sent_at is not None for m in db.session.query(OutgoingEmail))
         db.session.remove()
+
+
+def _header_line(raw, name):
+    """The header's line(s) exactly as sent (with any folded continuation lines)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = re.search(rb"^" + name.encode() + rb":[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", head, re.M | re.I)
+    assert match, (name, head)
+    return match.group(0).decode("ascii")
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_list_headers_over_smtp_and_one_click_unsubscribe(app, client, cast, smtp_port):  # noqa: F811
+    """What a mail provider sees and does: the list headers of an immediate email and of a digest,
+    then the RFC 8058 one-click POST to the List-Unsubscribe address, without cookies or form token."""
+    from hub.accounts.models import User
+    from hub.communities.service import by_slug
+    from hub.extensions import db
+    from hub.notifications.mail import deliver_pending
+    from hub.notifications.service import run_digests, set_preference
+    from hub.timeutil import utcnow
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_SENDER="hub@exemple.ca")
+    with app.app_context():
+        set_preference(db.session.get(User, cast.ids["karim"]), by_slug(cast.slug), email="daily")
+        db.session.commit()
+        db.session.remove()
+    inbox = Inbox()
+    server = _start_smtp(smtp_port, inbox)
+    try:
+        start_thread(client, cast, body="Bonjour @karim-benali et @sophie-gagnon")  # Sophie: at once; Karim: his digest
+        with app.app_context():
+            assert run_digests(app, now=utcnow() + timedelta(days=1, minutes=1)) == 1
+            assert deliver_pending(app) == 2
+            db.session.remove()
+    finally:
+        server.stop()
+    received = {m["To"]: (m, raw) for m, raw in zip(inbox.messages, inbox.raw)}
+    links = {}
+    for who in ("facilitator", "karim"):
+        message, raw = received[cast.emails[who]]
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message["List-Id"] == f"CP Économie sociale municipale <{cast.slug}.localhost>"
+        assert _header_line(raw, "List-Id") == f"List-Id: =?utf-8?q?CP_=C3=89conomie_sociale_municipale?= <{cast.slug}.localhost>"
+        # One https (here http://localhost) address and no mailto: (the hub receives no email), on one line as sent.
+        value = message["List-Unsubscribe"]
+        assert re.fullmatch(r"<http://localhost/notifications/unsubscribe/[\w.-]+>", value), value
+        assert _header_line(raw, "List-Unsubscribe") == f"List-Unsubscribe: {value}"
+        assert value[1:-1] in message.get_content()  # the same link as the one in the text
+        links[who] = value[1:-1].replace("http://localhost", "")
+    assert received[cast.emails["karim"]][0]["Subject"] == "Daily digest: 1 new in CP Économie sociale municipale"
+
+    provider = app.test_client()  # no session, no cookies
+    assert provider.post("/account/notifications", data={}).status_code == 400  # other forms still need their token
+    tampered = links["karim"][:-4] + ("aaaa" if not links["karim"].endswith("aaaa") else "bbbb")
+    refused = provider.post(tampered, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    assert refused.status_code == 404 and 'data-testid="error-page"' in refused.get_data(as_text=True)
+    assert _fr(app, "This unsubscribe link is not valid. You can choose which emails you receive in your notification settings.") in _text(refused)
+    assert _email_choice(app, cast, "karim") == "daily" and _email_choice(app, cast, "facilitator") == "immediate"
+
+    for attempt in range(2):  # providers may retry: the same answer, the same result
+        done = provider.post(links["facilitator"], data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+        assert done.status_code == 200, done.get_data(as_text=True)[:500]
+        assert _email_choice(app, cast, "facilitator") == "never" and _email_choice(app, cast, "karim") == "daily"
+    done = provider.post(links["karim"], data={"List-Unsubscribe": "One-Click"}, content_type="multipart/form-data")
+    assert done.status_code == 200 and _email_choice(app, cast, "karim") == "never"
+    assert client.get("/api/v1/notifications", headers=auth(cast, "facilitator")).get_json()["total"] == 1  # still in the hub
 
 
 def _fr(app, text, **values):
