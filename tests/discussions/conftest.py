@@ -1,9 +1,12 @@
 """A community with a facilitator, two members (one reading English), a guest, an observer and an outsider."""
 
+import http.server
+import threading
+
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import auth, make_cast  # noqa: F401  (auth: for this feature's tests)
+from tests.conftest import auth, login, make_cast  # noqa: F401  (auth: for this feature's tests)
 
 
 @pytest.fixture
@@ -40,3 +43,28 @@ def emails(app):
             {"to": m.recipient, "subject": m.subject, "body": m.body_text}
             for m in db.session.execute(sa.select(OutgoingEmail).order_by(OutgoingEmail.id)).scalars()
         ]
+
+
+def signed_in(app, cast, who):
+    """A browser of its own for one person of the cast (``"anonymous"``: nobody signed in)."""
+    client = app.test_client()
+    if who != "anonymous":
+        login(client, cast.emails[who])
+    return client
+
+
+def thread_page(app, cast, thread_id, who="karim"):
+    return signed_in(app, cast, who).get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def serve_on_loopback(handler):
+    """A real HTTP server on a free loopback port answering with ``handler``: yields its address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    handler.hits = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

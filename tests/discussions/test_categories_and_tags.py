@@ -1,20 +1,12 @@
 """Categories and tags as facilitators and authors manage them: categories renamed, reordered and
 deleted into another one; a thread moved and retagged; tags renamed, merged and deleted across the
 community; refusals that change nothing; search and the thread list following every change."""
-import re
 
 import pytest
 import sqlalchemy as sa
 
 from tests.api.spec import assert_matches_spec
-from tests.conftest import login
-from tests.discussions.conftest import auth, cast, start_thread  # noqa: F401  (cast is a fixture)
-
-
-def _logged(app, cast, who):  # noqa: F811
-    client = app.test_client()
-    login(client, cast.emails[who])
-    return client
+from tests.discussions.conftest import auth, cast, signed_in, start_thread  # noqa: F401  (cast is a fixture)
 
 
 def _text(response):
@@ -58,7 +50,7 @@ def _add_category(client, cast, name, description=""):  # noqa: F811
 
 
 def test_facilitator_adds_renames_reorders_and_deletes_categories(app, client, cast):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     page = _text(facilitator.get(f"/c/{cast.slug}/discussions/categories"))
     assert "Général" in page and 'data-testid="category-form"' in page
     _add_category(facilitator, cast, "Financement", "Programmes de financement municipaux")
@@ -93,11 +85,11 @@ def test_facilitator_adds_renames_reorders_and_deletes_categories(app, client, c
     assert facilitator.post(f"/c/{cast.slug}/discussions/categories/{ids['Financement']}/move", data={"direction": "down"}).status_code == 302
     assert list(_categories(client, cast)) == ["Général", "Parcs et espaces verts", "Financement", "habitation"]
     wrong = facilitator.post(f"/c/{cast.slug}/discussions/categories/{ids['Financement']}/move", data={"direction": "sideways"}, follow_redirects=True)
-    assert "Choose to move the category up or down." in _text(wrong)
+    assert "Choisissez de monter ou de descendre la catégorie." in _text(wrong)
 
 
 def test_deleting_a_category_moves_its_threads_to_the_chosen_one(app, client, cast):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     for name in ("Financement", "Habitation", "Parcs"):
         _add_category(facilitator, cast, name)
     ids = {name: c["id"] for name, c in _categories(client, cast).items()}
@@ -129,18 +121,18 @@ def test_deleting_a_category_moves_its_threads_to_the_chosen_one(app, client, ca
     assert 'data-testid="default-category"' in page and 'data-testid="category-delete-form"' not in page
     refused = facilitator.post(f"/c/{cast.slug}/discussions/categories/{ids['Général']}/delete", data={"target": str(ids["Habitation"])},
                                follow_redirects=True)
-    assert "The default category cannot be deleted" in _text(refused)
+    assert "La catégorie par défaut ne peut pas être supprimée" in _text(refused)
     assert _state(app) == before
 
 
 @pytest.mark.parametrize("who", ["julie", "observer", "guest"])
 def test_members_observers_and_guests_cannot_manage_categories(app, client, cast, who):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     _add_category(facilitator, cast, "Financement")
     start_thread(client, cast)
     category = _categories(client, cast)["Financement"]["id"]
     before = _state(app)
-    other = _logged(app, cast, who)
+    other = signed_in(app, cast, who)
     base = f"/c/{cast.slug}/discussions/categories"
     assert other.get(base).status_code == 403
     assert other.post(base, data={"name": "Nouvelle"}).status_code == 403
@@ -151,7 +143,7 @@ def test_members_observers_and_guests_cannot_manage_categories(app, client, cast
     assert other.get(f"/c/{cast.slug}/discussions/tags").status_code == 403
     assert other.post(f"/c/{cast.slug}/discussions/tags/rename", data={"rename-tag": "x", "rename-name": "y"}).status_code == 403
     assert other.post(f"/c/{cast.slug}/discussions/tags/delete", data={"delete-tag": "x"}).status_code == 403
-    outsider = _logged(app, cast, "outsider")
+    outsider = signed_in(app, cast, "outsider")
     assert outsider.get(base).status_code == 404 and outsider.post(f"{base}/{category}/delete").status_code == 404
     assert _state(app) == before
 
@@ -160,11 +152,11 @@ def test_members_observers_and_guests_cannot_manage_categories(app, client, cast
 
 
 def test_author_and_facilitator_move_and_retag_a_thread(app, client, cast):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     _add_category(facilitator, cast, "Habitation")
     habitation = _categories(client, cast)["Habitation"]["id"]
     thread_id = start_thread(client, cast, body="Qui a un règlement ? #Logement")
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     page = _text(julie.get(f"/threads/{thread_id}"))
     assert 'data-testid="edit-thread"' in page
     form = _text(julie.get(f"/threads/{thread_id}/edit"))
@@ -198,22 +190,22 @@ def test_author_and_facilitator_move_and_retag_a_thread(app, client, cast):  # n
 def test_others_cannot_move_or_retag_a_thread(app, client, cast, who):  # noqa: F811
     thread_id = start_thread(client, cast, body="Premier message #habitation")
     before = _state(app)
-    other = _logged(app, cast, who)
+    other = signed_in(app, cast, who)
     assert 'data-testid="edit-thread"' not in _text(other.get(f"/threads/{thread_id}"))
     assert other.get(f"/threads/{thread_id}/edit").status_code == 403
     assert other.post(f"/threads/{thread_id}/edit", data={"tags": "autre"}).status_code == 403
     refused = client.patch(f"/api/v1/threads/{thread_id}", json={"tags": ["autre"]}, headers=auth(cast, who))
     assert assert_matches_spec(refused, "patch", "/threads/{thread_id}") and refused.status_code == 403
-    assert _logged(app, cast, "outsider").get(f"/threads/{thread_id}/edit").status_code == 404
+    assert signed_in(app, cast, "outsider").get(f"/threads/{thread_id}/edit").status_code == 404
     assert client.patch(f"/api/v1/threads/{thread_id}", json={"tags": ["autre"]}, headers=auth(cast, "outsider")).status_code == 404
     assert _state(app) == before
 
 
 def test_a_locked_thread_is_retagged_by_facilitators_only(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast)
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     assert facilitator.post(f"/threads/{thread_id}/lock").status_code == 302
-    assert _logged(app, cast, "julie").post(f"/threads/{thread_id}/edit", data={"tags": "parcs"}).status_code == 403
+    assert signed_in(app, cast, "julie").post(f"/threads/{thread_id}/edit", data={"tags": "parcs"}).status_code == 403
     assert facilitator.post(f"/threads/{thread_id}/edit", data={"tags": "parcs"}).status_code == 302
     assert _thread(client, cast, thread_id)["tags"] == ["parcs"]
 
@@ -225,14 +217,14 @@ def test_facilitator_renames_merges_and_deletes_tags(app, client, cast):  # noqa
     both = start_thread(client, cast, title="Fil avec les deux", body="#logement et #habitation")
     only_old = start_thread(client, cast, title="Fil logement", body="#logement #parcs")
     only_new = start_thread(client, cast, title="Fil habitation", body="#habitation")
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     page = _text(facilitator.get(f"/c/{cast.slug}/discussions/tags?tag=logement"))
     assert "#logement" in page and '<option selected value="logement">' in page
 
     # Merge: "logement" into the existing "habitation"; a thread with both keeps one.
     merged = facilitator.post(f"/c/{cast.slug}/discussions/tags/rename", data={"rename-tag": "logement", "rename-name": "#Habitation"})
     assert merged.status_code == 302
-    assert "is merged into #habitation" in _text(facilitator.get(merged.headers["Location"]))
+    assert "est fusionnée avec #habitation" in _text(facilitator.get(merged.headers["Location"]))
     assert _thread(client, cast, both)["tags"] == ["habitation"]
     assert _thread(client, cast, only_old)["tags"] == ["habitation", "parcs"]
     assert _thread(client, cast, only_new)["tags"] == ["habitation"]
@@ -266,7 +258,7 @@ def test_tags_of_another_community_are_left_alone(app, client, cast, factory):  
     mine = start_thread(client, cast, body="#logement")
     response = client.post(f"/api/v1/communities/{other}/threads", json={"title": "Ailleurs", "body": "#logement"}, headers=auth(cast, "julie"))
     theirs = response.get_json()["id"]
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     assert facilitator.post(f"/c/{cast.slug}/discussions/tags/rename", data={"rename-tag": "logement", "rename-name": "habitation"}).status_code == 302
     assert _thread(client, cast, mine)["tags"] == ["habitation"]
     assert _thread(client, cast, theirs, who="julie")["tags"] == ["logement"]
@@ -276,14 +268,14 @@ def test_tags_of_another_community_are_left_alone(app, client, cast, factory):  
 
 
 def test_search_follows_tags_and_categories(app, client, cast):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     _add_category(facilitator, cast, "Financement")
     financement = _categories(client, cast)["Financement"]["id"]
     thread_id = start_thread(client, cast, title="Rues commerciales", body="Revitalisation du centre-ville")
     reply = client.post(f"/api/v1/threads/{thread_id}/posts", json={"body": "Une SDC a aidé."}, headers=auth(cast, "karim")).get_json()["id"]
     assert ("thread", thread_id) not in _search(client, cast, q="artères")
 
-    assert _logged(app, cast, "julie").post(f"/threads/{thread_id}/edit", data={"tags": "artères, commerce-local"}).status_code == 302
+    assert signed_in(app, cast, "julie").post(f"/threads/{thread_id}/edit", data={"tags": "artères, commerce-local"}).status_code == 302
     assert ("thread", thread_id) in _search(client, cast, q="artères")
     assert {("thread", thread_id), ("post", reply)} <= _search(client, cast, theme="artères")
 
@@ -310,7 +302,7 @@ def test_search_follows_tags_and_categories(app, client, cast):  # noqa: F811
 
 
 def test_patch_a_thread_through_the_api(app, client, cast):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     _add_category(facilitator, cast, "Parcs")
     parcs = _categories(client, cast)["Parcs"]["id"]
     thread_id = start_thread(client, cast, body="#habitation")
@@ -338,7 +330,7 @@ def test_patch_a_thread_through_the_api(app, client, cast):  # noqa: F811
 
 def test_list_categories_through_the_api(app, client, cast):  # noqa: F811
     assert [(c["name"], c["default"]) for c in _categories(client, cast).values()] == [("Général", True)]
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     _add_category(facilitator, cast, "Parcs", "Gestion des parcs")
     start_thread(client, cast)
     cats = _categories(client, cast)
@@ -350,7 +342,7 @@ def test_list_categories_through_the_api(app, client, cast):  # noqa: F811
 
 
 def test_garbage_to_the_new_forms_changes_nothing(app, client, cast):  # noqa: F811
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     _add_category(facilitator, cast, "Parcs")
     parcs = _categories(client, cast)["Parcs"]["id"]
     thread_id = start_thread(client, cast, body="#habitation")

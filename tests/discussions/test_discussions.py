@@ -6,14 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import login
-from tests.discussions.conftest import auth, cast, emails, post_reply, start_thread  # noqa: F401  (cast is a fixture)
-
-
-def _logged(app, cast, who):  # noqa: F811
-    client = app.test_client()
-    login(client, cast.emails[who])
-    return client
+from tests.discussions.conftest import auth, cast, emails, post_reply, signed_in, start_thread  # noqa: F401  (cast is a fixture)
 
 
 def _text(response):
@@ -21,7 +14,7 @@ def _text(response):
 
 
 def test_start_a_thread_and_reply_from_the_pages(app, cast):  # noqa: F811
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     community = _text(julie.get(f"/c/{cast.slug}"))
     assert 'data-testid="nav-discussions"' in community
     listing = julie.get(f"/c/{cast.slug}/discussions")
@@ -36,7 +29,7 @@ def test_start_a_thread_and_reply_from_the_pages(app, cast):  # noqa: F811
     page = _text(julie.get(thread_url))
     assert "Règlement sur l’habitation communautaire" in page and "<strong>règlement</strong>" in page
 
-    karim = _logged(app, cast, "karim")
+    karim = signed_in(app, cast, "karim")
     replied = karim.post(thread_url + "/reply", data={"body": "À Laval, oui, depuis 2022."})
     assert replied.status_code == 302
     page = _text(karim.get(replied.headers["Location"], follow_redirects=True))
@@ -51,21 +44,21 @@ def test_start_a_thread_and_reply_from_the_pages(app, cast):  # noqa: F811
 def test_quote_prefills_the_composer(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast, body="Première ligne\nDeuxième ligne")
     first = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]["id"]
-    page = _text(_logged(app, cast, "karim").get(f"/threads/{thread_id}?quote={first}"))
+    page = _text(signed_in(app, cast, "karim").get(f"/threads/{thread_id}?quote={first}"))
     assert "&gt; **Julie Roy**" in page and "&gt; Première ligne" in page and f'name="reply_to" type="hidden" value="{first}"' in page
 
 
 def test_edit_keeps_a_visible_history_and_delete_leaves_a_trace(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast)
     post_id = post_reply(client, cast, thread_id, "Le budget est de 10 000 $.")
-    karim = _logged(app, cast, "karim")
+    karim = signed_in(app, cast, "karim")
     assert karim.post(f"/posts/{post_id}/edit", data={"body": "Le budget est de 12 000 $."}).status_code == 302
     page = _text(karim.get(f"/threads/{thread_id}"))
     assert "12 000 $" in page and 'data-testid="edited"' in page
-    history = _text(_logged(app, cast, "julie").get(f"/posts/{post_id}/history"))
+    history = _text(signed_in(app, cast, "julie").get(f"/posts/{post_id}/history"))
     assert "10 000 $" in history and "12 000 $" in history and "Karim Benali" in history
 
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     assert julie.post(f"/posts/{post_id}/edit", data={"body": "Pas mon message"}).status_code == 403
     assert julie.post(f"/posts/{post_id}/delete").status_code == 403
     assert karim.post(f"/posts/{post_id}/delete").status_code == 302
@@ -73,7 +66,7 @@ def test_edit_keeps_a_visible_history_and_delete_leaves_a_trace(app, client, cas
     assert "Message deleted." in page or "Message supprimé." in page
     assert "12 000 $" not in page
     assert "12 000 $" not in _text(julie.get(f"/posts/{post_id}/history"))
-    assert "12 000 $" in _text(_logged(app, cast, "facilitator").get(f"/posts/{post_id}/history"))
+    assert "12 000 $" in _text(signed_in(app, cast, "facilitator").get(f"/posts/{post_id}/history"))
 
 
 XSS_VECTORS = [
@@ -122,22 +115,22 @@ def test_known_xss_vectors_do_not_survive(app, client, cast):  # noqa: F811
         assert not re.search(r"\son\w+\s*=", body), vector
         assert "javascript:" not in body and "vbscript:" not in body and "data:text" not in body, vector
         assert "style=" not in body, vector
-    page = _text(_logged(app, cast, "julie").get(f"/threads/{thread_id}?page=2")) + _text(_logged(app, cast, "julie").get(f"/threads/{thread_id}?page=1"))
+    page = _text(signed_in(app, cast, "julie").get(f"/threads/{thread_id}?page=2")) + _text(signed_in(app, cast, "julie").get(f"/threads/{thread_id}?page=1"))
     assert "<script>alert(1)</script>" not in page
 
 
 def test_mentions_autocomplete_and_notify_in_the_recipients_language(app, client, cast):  # noqa: F811
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     found = julie.get(f"/c/{cast.slug}/mentions?q=kar").get_json()["members"]
     assert [m["handle"] for m in found] == ["karim-benali"]
-    assert _logged(app, cast, "outsider").get(f"/c/{cast.slug}/mentions?q=kar").status_code == 404
+    assert signed_in(app, cast, "outsider").get(f"/c/{cast.slug}/mentions?q=kar").status_code == 404
     thread_id = start_thread(client, cast, body="Bonjour @karim-benali, et @personne-inconnue.")
     page = _text(julie.get(f"/threads/{thread_id}"))
     assert f'href="/users/{cast.ids["karim"]}"' in page and "@Karim Benali" in page and "@personne-inconnue" in page
     sent = [m for m in emails(app) if m["to"] == cast.emails["karim"]]
     assert len(sent) == 1 and sent[0]["subject"] == "Julie Roy mentioned you: Approvisionnement responsable"
     assert "/notifications/unsubscribe/" in sent[0]["body"] and "http://localhost/posts/" in sent[0]["body"]
-    karim = _logged(app, cast, "karim")
+    karim = signed_in(app, cast, "karim")
     assert 'data-testid="notification-badge" data-unread-badge><span data-unread-count>1<' in _text(karim.get("/"))
     centre = _text(karim.get("/notifications"))
     assert "Julie Roy" in centre and "Approvisionnement responsable" in centre
@@ -160,19 +153,19 @@ def test_references_and_hashtags(app, client, cast):  # noqa: F811
         resource_id = resource.id
     first = start_thread(client, cast, title="Premier fil", body="Rien")
     thread_id = start_thread(client, cast, body=f"Voir #resource-{resource_id}, #thread-{first} et #resource-999. #Habitation #parcs")
-    page = _text(_logged(app, cast, "karim").get(f"/threads/{thread_id}"))
+    page = _text(signed_in(app, cast, "karim").get(f"/threads/{thread_id}"))
     assert f'href="/resources/{resource_id}"' in page and "Guide d’achat responsable" in page
     assert f'href="/threads/{first}"' in page and "Premier fil" in page and "#resource-999" in page
     data = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "karim")).get_json()
     assert data["tags"] == ["habitation", "parcs"]
-    listing = _text(_logged(app, cast, "karim").get(f"/c/{cast.slug}/discussions?tag=habitation"))
+    listing = _text(signed_in(app, cast, "karim").get(f"/c/{cast.slug}/discussions?tag=habitation"))
     assert "Approvisionnement responsable" in listing and "Premier fil" not in listing
 
 
 def test_reactions_toggle(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast)
     post_id = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]["id"]
-    karim = _logged(app, cast, "karim")
+    karim = signed_in(app, cast, "karim")
     assert karim.post(f"/posts/{post_id}/react", data={"emoji": "👍"}).status_code == 302
     assert client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]["reactions"] == {"👍": 1}
     page = _text(karim.get(f"/threads/{thread_id}"))
@@ -180,12 +173,12 @@ def test_reactions_toggle(app, client, cast):  # noqa: F811
     assert karim.post(f"/posts/{post_id}/react", data={"emoji": "👍"}).status_code == 302
     assert client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]["reactions"] == {}
     assert karim.post(f"/posts/{post_id}/react", data={"emoji": "💩"}).status_code == 422
-    assert _logged(app, cast, "observer").post(f"/posts/{post_id}/react", data={"emoji": "👍"}).status_code == 403
+    assert signed_in(app, cast, "observer").post(f"/posts/{post_id}/react", data={"emoji": "👍"}).status_code == 403
 
 
 def test_unread_markers_and_new_since_last_visit(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast)
-    karim = _logged(app, cast, "karim")
+    karim = signed_in(app, cast, "karim")
     listing = _text(karim.get(f"/c/{cast.slug}/discussions"))
     assert 'data-testid="unread"' in listing
     page = _text(karim.get(f"/threads/{thread_id}"))
@@ -201,37 +194,37 @@ def test_unread_markers_and_new_since_last_visit(app, client, cast):  # noqa: F8
 
 def test_guests_post_only_where_invited_and_observers_only_read(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast)
-    guest = _logged(app, cast, "guest")
+    guest = signed_in(app, cast, "guest")
     assert guest.get(f"/threads/{thread_id}").status_code == 200
     assert guest.post(f"/threads/{thread_id}/reply", data={"body": "Bonjour"}).status_code == 403
     assert client.post(f"/api/v1/threads/{thread_id}/posts", json={"body": "Bonjour"}, headers=auth(cast, "guest")).status_code == 403
     assert guest.get(f"/c/{cast.slug}/discussions/new").status_code == 403
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     assert julie.post(f"/threads/{thread_id}/invite", data={"invite-user": str(cast.ids["guest"])}).status_code == 302
     assert guest.post(f"/threads/{thread_id}/reply", data={"body": "Merci pour l’invitation"}).status_code == 302
     assert "Merci pour l’invitation" in _text(guest.get(f"/threads/{thread_id}"))
     other = start_thread(client, cast, title="Autre fil")
     assert guest.post(f"/threads/{other}/reply", data={"body": "Bonjour"}).status_code == 403
 
-    observer = _logged(app, cast, "observer")
+    observer = signed_in(app, cast, "observer")
     page = _text(observer.get(f"/threads/{thread_id}"))
     assert 'data-testid="read-only"' in page and 'data-testid="reply-form"' not in page
     assert observer.post(f"/threads/{thread_id}/reply", data={"body": "Bonjour"}).status_code == 403
-    assert _logged(app, cast, "outsider").get(f"/threads/{thread_id}").status_code == 404
+    assert signed_in(app, cast, "outsider").get(f"/threads/{thread_id}").status_code == 404
 
 
 def test_pin_lock_and_mark_as_answer(app, client, cast):  # noqa: F811
     older = start_thread(client, cast, title="Question sur les parcs", is_question=True)
     start_thread(client, cast, title="Fil plus récent")
     answer = post_reply(client, cast, older, "La réponse : un comité citoyen.")
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     assert facilitator.post(f"/threads/{older}/pin").status_code == 302
     listing = _text(facilitator.get(f"/c/{cast.slug}/discussions"))
     assert listing.index("Question sur les parcs") < listing.index("Fil plus récent")
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     assert julie.post(f"/posts/{answer}/answer").status_code == 302
     assert 'data-testid="answer"' in _text(julie.get(f"/threads/{older}"))
-    assert _logged(app, cast, "karim").post(f"/posts/{answer}/answer").status_code == 403
+    assert signed_in(app, cast, "karim").post(f"/posts/{answer}/answer").status_code == 403
     assert julie.post(f"/threads/{older}/lock").status_code == 403
     assert facilitator.post(f"/threads/{older}/lock").status_code == 302
     assert julie.post(f"/threads/{older}/reply", data={"body": "Encore ?"}).status_code == 403
@@ -243,7 +236,7 @@ def test_pin_and_lock_toggle_back_and_say_which(app, client, cast):  # noqa: F81
     from hub.extensions import db
 
     thread_id = start_thread(client, cast, title="Gestion des parcs")
-    facilitator = _logged(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
 
     def toggle(action):
         response = facilitator.post(f"/threads/{thread_id}/{action}")
@@ -266,7 +259,7 @@ def test_share_a_post_to_another_community(app, client, cast, factory):  # noqa:
     other = factory.community(cast.emails["julie"], "CP Habitation")
     thread_id = start_thread(client, cast, body="Notre bilan de l’année.")
     post_id = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]["id"]
-    julie = _logged(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     form = _text(julie.get(f"/posts/{post_id}/share"))
     assert "CP Habitation" in form and "CP Économie sociale municipale</option>" not in form
     shared = julie.post(f"/posts/{post_id}/share", data={"community": other})
@@ -316,7 +309,7 @@ def test_thread_page_queries_do_not_grow_with_posts(app, client, cast):  # noqa:
                 db.session.add(Reaction(post_id=post.id, user_id=users[(i + 1) % 3].id, emoji="👍"))
             db.session.commit()
         assert db.session.execute(sa.select(sa.func.count(Post.id)).where(Post.thread_id == large)).scalar_one() == 131
-    karim = _logged(app, cast, "karim")
+    karim = signed_in(app, cast, "karim")
     karim.get(f"/threads/{small}?page=1")
     karim.get(f"/threads/{large}?page=1")
     karim.get(f"/threads/{large}?page=6")  # reading state saved: the counted visits below change nothing

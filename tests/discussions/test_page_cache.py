@@ -6,14 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from tests.conftest import login
-from tests.discussions.conftest import auth, post_reply, start_thread
-
-
-def _reader(app, cast, who):
-    client = app.test_client()
-    login(client, cast.emails[who])
-    return client
+from tests.discussions.conftest import auth, post_reply, signed_in, start_thread
 
 
 def _page(client, url):
@@ -43,7 +36,7 @@ def _posts(page):
 
 def test_a_page_seen_again_is_served_without_rendering_it_again(app, cast):
     thread_id = start_thread(app.test_client(), cast)
-    julie = _reader(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     url = f"/threads/{thread_id}"
     first = _page(julie, url)
     _page(julie, url)  # the visit is remembered (last post read): the page after it is the one kept
@@ -62,7 +55,7 @@ def test_every_change_shown_on_a_thread_reaches_a_reader_who_saw_it_before(app, 
 
     client = app.test_client()
     thread_id = start_thread(client, cast, title="Clauses sociales")
-    julie = _reader(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     url = f"/threads/{thread_id}"
     for _ in range(3):
         page = _page(julie, url)
@@ -74,7 +67,7 @@ def test_every_change_shown_on_a_thread_reaches_a_reader_who_saw_it_before(app, 
 
     response = client.post(f"/api/v1/posts/{post_id}/reactions", json={"emoji": "👍"}, headers=auth(cast, "facilitator"))
     if response.status_code == 404:  # reactions through the page's form
-        facilitator = _reader(app, cast, "facilitator")
+        facilitator = signed_in(app, cast, "facilitator")
         response = facilitator.post(f"/posts/{post_id}/react", data={"emoji": "👍"})
     assert response.status_code in (200, 201, 302), response.status_code
     page = _page(julie, url)
@@ -90,7 +83,7 @@ def test_every_change_shown_on_a_thread_reaches_a_reader_who_saw_it_before(app, 
         db.session.commit()
     assert "Karim B. Benali" in _page(julie, url)
 
-    facilitator = _reader(app, cast, "facilitator")
+    facilitator = signed_in(app, cast, "facilitator")
     assert facilitator.post(f"/posts/{post_id}/answer").status_code == 302
     assert 'data-testid="answer"' in _page(julie, url)
     assert facilitator.post(f"/posts/{post_id}/answer").status_code == 302  # not the answer after all
@@ -105,7 +98,7 @@ def test_a_new_role_or_a_lost_membership_shows_at_once(app, cast):
     from hub.extensions import db
 
     thread_id = start_thread(app.test_client(), cast)
-    julie = _reader(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     url = f"/threads/{thread_id}"
     for _ in range(3):
         assert 'data-testid="reply-form"' in _page(julie, url)
@@ -141,23 +134,23 @@ def test_a_new_role_or_a_lost_membership_shows_at_once(app, cast):
 def test_each_reader_gets_their_own_page(app, cast):
     thread_id = start_thread(app.test_client(), cast)
     url = f"/threads/{thread_id}"
-    julie, karim = _reader(app, cast, "julie"), _reader(app, cast, "karim")
+    julie, karim = signed_in(app, cast, "julie"), signed_in(app, cast, "karim")
     for _ in range(3):
         french, english = _page(julie, url), _page(karim, url)
     assert "Répondre" in french and "Reply" in english
     assert 'lang="fr-CA"' in french and 'lang="en"' in english
-    observer = _reader(app, cast, "observer")
+    observer = signed_in(app, cast, "observer")
     for _ in range(3):
         page = _page(observer, url)
     assert 'data-testid="reply-form"' not in page
-    assert _reader(app, cast, "outsider").get(url).status_code == 404
+    assert signed_in(app, cast, "outsider").get(url).status_code == 404
 
 
 def test_a_community_home_shows_its_changes_at_once(app, cast, factory):
     from hub.communities import service
     from hub.extensions import db
 
-    julie = _reader(app, cast, "julie")
+    julie = signed_in(app, cast, "julie")
     home = f"/c/{cast.slug}"
     for _ in range(2):
         page = _page(julie, home)

@@ -7,15 +7,13 @@ import http.server
 import io
 import os
 import re
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.conftest import login
-from tests.discussions.conftest import auth, cast, start_thread  # noqa: F401  (cast is a fixture)
+from tests.discussions.conftest import auth, cast, serve_on_loopback, signed_in, start_thread, thread_page  # noqa: F401  (cast is a fixture)
 
 
 def _image(fmt, size, color=(30, 120, 90)):
@@ -81,25 +79,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    _Handler.hits = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _client(app, cast, who):  # noqa: F811
-    client = app.test_client()
-    if who != "anonymous":
-        login(client, cast.emails[who])
-    return client
-
-
-def _page(app, cast, thread_id, who="karim"):  # noqa: F811
-    return _client(app, cast, who).get(f"/threads/{thread_id}").get_data(as_text=True)
+    yield from serve_on_loopback(_Handler)
 
 
 def _image_sources(page):
@@ -119,26 +99,26 @@ LOOPBACK = pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIME
 def test_the_image_is_kept_and_served_to_those_who_read_the_thread(app, client, cast, server):  # noqa: F811
     thread_id = start_thread(client, cast, body=f"La fiche : {server}/page/photo.png")
     assert _Handler.hits == ["/page/photo.png", "/img/photo.png"]
-    page = _page(app, cast, thread_id)
+    page = thread_page(app, cast, thread_id)
     (src,) = _image_sources(page)
     assert re.search(r'<img class="link-card-image" src="[^"]+" alt="" width="40" height="30"', page)
     assert src.startswith("/link-previews/")
 
     for who in ("karim", "observer", "guest", "facilitator"):
-        response = _client(app, cast, who).get(src)
+        response = signed_in(app, cast, who).get(src)
         assert response.status_code == 200, who
         assert response.mimetype == "image/png" and response.data == PHOTO
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "private" in response.headers["Cache-Control"] and "max-age=31536000" in response.headers["Cache-Control"]
         assert "sandbox" in response.headers["Content-Security-Policy"]
-    again = _client(app, cast, "karim").get(src, headers={"If-None-Match": response.headers["ETag"]})
+    again = signed_in(app, cast, "karim").get(src, headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     assert _kept(app) == [hashlib.sha256(PHOTO).hexdigest()]
 
-    assert _client(app, cast, "outsider").get(src).status_code == 404  # as for the private community's threads
-    assert _client(app, cast, "anonymous").get(src).status_code == 404
+    assert signed_in(app, cast, "outsider").get(src).status_code == 404  # as for the private community's threads
+    assert signed_in(app, cast, "anonymous").get(src).status_code == 404
     attachment_id = int(src.split("/")[2])
-    assert _client(app, cast, "karim").get(f"/link-previews/{attachment_id + 1000}/image").status_code == 404
+    assert signed_in(app, cast, "karim").get(f"/link-previews/{attachment_id + 1000}/image").status_code == 404
 
     thread = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "karim")).get_json()
     (card,) = thread["posts"][0]["attachments"]
@@ -150,10 +130,10 @@ def test_the_image_is_kept_and_served_to_those_who_read_the_thread(app, client, 
 @LOOPBACK
 def test_a_large_image_is_scaled_down(app, client, cast, server):  # noqa: F811
     thread_id = start_thread(client, cast, body=f"{server}/page/large.jpg")
-    page = _page(app, cast, thread_id)
+    page = thread_page(app, cast, thread_id)
     (src,) = _image_sources(page)
     assert 'width="1200" height="800"' in page
-    response = _client(app, cast, "julie").get(src)
+    response = signed_in(app, cast, "julie").get(src)
     assert response.mimetype == "image/jpeg"
     with Image.open(io.BytesIO(response.data)) as image:
         assert image.format == "JPEG" and image.size == (1200, 800)
@@ -167,7 +147,7 @@ def test_refused_images_leave_the_card_without_an_image(app, client, cast, serve
     for name in ("huge.png", "huge-unsized.png", "page.png", "drawing.svg", "drawing.png"):
         assert f"/img/{name}" in _Handler.hits  # asked for, then refused
     for thread_id, cards in ((oversized, 2), (pretending, 3)):
-        page = _page(app, cast, thread_id)
+        page = thread_page(app, cast, thread_id)
         assert page.count('data-testid="link-card"') == cards and "Fiche" in page
         assert 'data-testid="link-card-image"' not in page
     assert _kept(app) == []
@@ -178,7 +158,7 @@ def test_a_slow_image_does_not_hold_the_post(app, client, cast, server):  # noqa
     started = time.monotonic()
     thread_id = start_thread(client, cast, body=f"{server}/page/slow.png")
     assert time.monotonic() - started < 1.0 + 1.0 + 1.5  # the page's timeout, then the image's
-    page = _page(app, cast, thread_id)
+    page = thread_page(app, cast, thread_id)
     assert 'data-testid="link-card"' in page and "Fiche slow.png" in page and 'data-testid="link-card-image"' not in page
 
 
@@ -203,20 +183,20 @@ def test_an_image_is_kept_once_and_goes_with_its_last_card(app, client, cast, se
     monkeypatch.setattr(images, "GRACE_SECONDS", 0)
     first = start_thread(client, cast, title="Premier", body=f"{server}/page/photo.png")
     second = start_thread(client, cast, title="Second", body=f"{server}/page/copy.png")
-    (first_src,), (second_src,) = _image_sources(_page(app, cast, first)), _image_sources(_page(app, cast, second))
+    (first_src,), (second_src,) = _image_sources(thread_page(app, cast, first)), _image_sources(thread_page(app, cast, second))
     assert first_src != second_src and len(_kept(app)) == 1
 
     first_post = client.get(f"/api/v1/threads/{first}", headers=auth(cast, "julie")).get_json()["posts"][0]
     assert client.delete(f"/api/v1/posts/{first_post['id']}", headers=auth(cast, "julie")).status_code in (200, 204)
-    assert _client(app, cast, "karim").get(first_src).status_code in (403, 404)
-    assert _client(app, cast, "karim").get(second_src).status_code == 200
+    assert signed_in(app, cast, "karim").get(first_src).status_code in (403, 404)
+    assert signed_in(app, cast, "karim").get(second_src).status_code == 200
     assert len(_kept(app)) == 1  # the second card still shows it
 
-    reader = _client(app, cast, "julie")
+    reader = signed_in(app, cast, "julie")
     second_post = reader.get(f"/api/v1/threads/{second}", headers=auth(cast, "julie")).get_json()["posts"][0]
     assert reader.post(f"/posts/{second_post['id']}/delete").status_code == 302
     assert _kept(app) == []
-    assert 'data-testid="link-card-image"' not in _page(app, cast, second)
+    assert 'data-testid="link-card-image"' not in thread_page(app, cast, second)
 
 
 @LOOPBACK

@@ -2,13 +2,12 @@
 dropped in, are filed in the community's resources pointing back to the discussion."""
 import http.server
 import io
-import threading
 import time
 
 import pytest
 
 from tests.conftest import login
-from tests.discussions.conftest import auth, cast, start_thread  # noqa: F401  (cast is a fixture)
+from tests.discussions.conftest import auth, cast, serve_on_loopback, start_thread, thread_page  # noqa: F401  (cast is a fixture)
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <title>Titre de secours</title>
@@ -63,26 +62,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def page_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _Handler.hits = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def _page(app, cast, thread_id, who="karim"):  # noqa: F811
-    client = app.test_client()
-    login(client, cast.emails[who])
-    return client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    yield from serve_on_loopback(_Handler)
 
 
 def test_no_request_to_loopback_addresses_by_default(app, client, cast, page_server):  # noqa: F811
     thread_id = start_thread(client, cast, body=f"Lien interne : {page_server}/guide")
     assert _Handler.hits == []
-    page = _page(app, cast, thread_id)
+    page = thread_page(app, cast, thread_id)
     assert 'data-testid="link-card"' in page and "Guide de" not in page and f"{page_server}/guide" in page
 
 
@@ -90,7 +76,7 @@ def test_no_request_to_loopback_addresses_by_default(app, client, cast, page_ser
 def test_link_preview_card_and_the_link_filed_as_a_resource(app, client, cast, page_server):  # noqa: F811
     thread_id = start_thread(client, cast, body=f"Voyez ce guide : {page_server}/guide.")
     assert _Handler.hits == ["/guide", "/images/couverture.png"]  # the image is an HTML page here: no image on the card
-    page = _page(app, cast, thread_id)
+    page = thread_page(app, cast, thread_id)
     assert "Guide de l&#39;approvisionnement responsable" in page and "Comment une ville achète local et social." in page
     assert f'href="{page_server}/guide"' in page
     resources = client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "karim")).get_json()
@@ -102,7 +88,7 @@ def test_link_preview_card_and_the_link_filed_as_a_resource(app, client, cast, p
     started = time.monotonic()
     slow = start_thread(client, cast, title="Lent", body=f"{page_server}/slow et {page_server}/huge et {page_server}/redirect-private")
     assert time.monotonic() - started < 3.0 + 2.5
-    page = _page(app, cast, slow)
+    page = thread_page(app, cast, slow)
     assert page.count('data-testid="link-card"') == 3 and "Trop loin" not in page
 
 
@@ -111,7 +97,7 @@ def test_a_page_sent_a_byte_at_a_time_does_not_hold_the_post(app, client, cast, 
     started = time.monotonic()
     thread_id = start_thread(client, cast, body=f"Voyez {page_server}/drip")
     assert time.monotonic() - started < 1.0 + 1.5  # the whole request, not each read, is bounded
-    page = _page(app, cast, thread_id)
+    page = thread_page(app, cast, thread_id)
     assert 'data-testid="link-card"' in page and "Guide de" not in page
 
 
