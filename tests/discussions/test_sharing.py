@@ -96,7 +96,9 @@ def test_link_preview_card_and_the_link_filed_as_a_resource(app, client, cast, p
 def test_a_page_sent_a_byte_at_a_time_does_not_hold_the_post(app, client, cast, page_server):  # noqa: F811
     started = time.monotonic()
     thread_id = start_thread(client, cast, body=f"Voyez {page_server}/drip")
-    assert time.monotonic() - started < 1.0 + 1.5  # the whole request, not each read, is bounded
+    # The whole request is bounded by the 1 s timeout, not each read: far from the 17 s the page takes
+    # to arrive whole, with room for a busy machine.
+    assert time.monotonic() - started < 6.0
     page = thread_page(app, cast, thread_id)
     assert 'data-testid="link-card"' in page and "Guide de" not in page
 
