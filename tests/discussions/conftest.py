@@ -2,6 +2,7 @@
 
 import http.server
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -55,6 +56,26 @@ def signed_in(app, cast, who):
 
 def thread_page(app, cast, thread_id, who="karim"):
     return signed_in(app, cast, who).get(f"/threads/{thread_id}").get_data(as_text=True)
+
+
+def answer(handler, body, content_type="text/html; charset=utf-8", length=True, drip=0.0):
+    """Send ``body`` with 200 from a request handler: its length announced unless ``length`` is false,
+    then all at once or, with ``drip``, a byte every ``drip`` seconds; a client that hung up is fine."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", content_type)
+    if length:
+        handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    try:
+        if not drip:
+            handler.wfile.write(body)
+            return
+        for index in range(len(body)):
+            handler.wfile.write(body[index:index + 1])
+            handler.wfile.flush()
+            time.sleep(drip)
+    except OSError:
+        pass
 
 
 def serve_on_loopback(handler):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.discussions.conftest import auth, cast, serve_on_loopback, signed_in, start_thread, thread_page  # noqa: F401  (cast is a fixture)
+from tests.discussions.conftest import answer, auth, cast, serve_on_loopback, signed_in, start_thread, thread_page  # noqa: F401  (cast is a fixture)
 
 
 def _image(fmt, size, color=(30, 120, 90)):
@@ -57,21 +57,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        if self.path != "/img/huge-unsized.png":
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            if self.path == "/img/slow.png":
-                for index in range(len(body)):
-                    self.wfile.write(body[index:index + 1])
-                    self.wfile.flush()
-                    time.sleep(0.1)  # about 10 s for the whole image
-            else:
-                self.wfile.write(body)
-        except OSError:
-            pass
+        slow = self.path == "/img/slow.png"  # about 10 s for the whole image
+        answer(self, body, kind, length=self.path != "/img/huge-unsized.png", drip=0.1 if slow else 0.0)
 
     def log_message(self, *args):
         pass

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import login
-from tests.discussions.conftest import auth, cast, serve_on_loopback, start_thread, thread_page  # noqa: F401  (cast is a fixture)
+from tests.discussions.conftest import answer, auth, cast, serve_on_loopback, start_thread, thread_page  # noqa: F401  (cast is a fixture)
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <title>Titre de secours</title>
@@ -25,18 +25,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/slow":
             time.sleep(3)
         if self.path == "/drip":  # the headers at once, then the page a byte at a time
-            body = PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            try:
-                for index in range(len(body)):
-                    self.wfile.write(body[index:index + 1])
-                    self.wfile.flush()
-                    time.sleep(0.05)
-            except OSError:
-                pass
+            answer(self, PAGE.encode(), drip=0.05)
             return
         if self.path == "/huge":
             body = b"<html><head>" + b" " * (800 * 1024) + b"<title>Trop loin</title></head></html>"
@@ -47,14 +36,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         else:
             body = PAGE.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:
-            pass
+        answer(self, body)
 
     def log_message(self, *args):
         pass
