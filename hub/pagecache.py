@@ -71,10 +71,6 @@ class PageCache:
             while len(self._items) > self.entries:
                 self._items.popitem(last=False)
 
-    def clear(self):
-        with self._lock:
-            self._items.clear()
-
 
 def _store():
     return current_app.extensions.get("hub_page_cache")

@@ -297,10 +297,14 @@ def mentions(slug):
 # --- a thread -----------------------------------------------------------------------------
 
 
-def _thread_context(thread, form, page=None, last_read=None):
+_READ_STATE_UNKNOWN = object()
+
+
+def _thread_context(thread, form, page=None, last_read=_READ_STATE_UNKNOWN):
     pages = service.page_count(thread)
     page = min(page or _int_arg("page") or pages, pages)
-    last_read = last_read if last_read is not None else service.last_read(thread, current_user)
+    if last_read is _READ_STATE_UNKNOWN:  # the thread view has it already, from the page cache's state
+        last_read = service.last_read(thread, current_user)
     posts = service.thread_page(thread, page)
     can_reply = access.can(current_user, "thread.reply", thread)
     subscription = SubscriptionForm(formdata=None, level=service.subscription_level(thread, current_user), prefix="subscription") if current_user.is_authenticated else None
