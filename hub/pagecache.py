@@ -7,7 +7,7 @@ membership, a meeting, a note…) raises that community's ``generation`` in the 
 a profile change raises it in each community of that person. A page's key holds that generation, so
 a page is never served after its content changed, whichever process made the change (the
 generation is read from the database with the community). The key also holds the reader (id,
-session, language, zone, current role), the address, the unread-notifications count and what else the
+session, what they are shown of themselves, what chooses their language and zone, current role), the address, the unread-notifications count and what else the
 page shows of the reader (the last post read), all read in one query before anything else; pages with a flashed message are never kept. Entries also expire after
 ``PAGE_CACHE_SECONDS`` (upcoming meetings move with the clock); 0 turns the cache off.
 
@@ -20,8 +20,6 @@ from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import current_app, request, session
-from flask_babel import get_locale, get_timezone
-from flask_login import current_user
 
 from .extensions import db
 from .timeutil import utcnow
@@ -76,28 +74,32 @@ def _store():
     return current_app.extensions.get("hub_page_cache")
 
 
-def _reader_key(state):
-    """The key of the current page for the current reader and ``state`` (what the page shows about
+def _reader_key(identity, state):
+    """The key of the current page for the reader ``identity`` and ``state`` (what the page shows about
     the community and the reader, read in one query), or None when the page must not be kept."""
-    if state is None or _store() is None or not getattr(current_user, "is_authenticated", False) or "_flashes" in session:
+    if state is None or "_flashes" in session:
         return None
     token = session.get("csrf_token")  # the page carries a form token derived from it
     if not token:
         return None
-    reader = (current_user.id, current_user.display_name, current_user.avatar_file, current_user.is_admin, token,
-              str(get_locale()), str(get_timezone()))
+    # What chooses the page's language and zone (hub/i18n.py), as they are, not as they resolve.
+    reader = (identity, token, session.get("lang"), request.headers.get("Accept-Language"))
     return hashlib.sha256(repr((request.full_path, reader, tuple(state))).encode()).hexdigest()
 
 
-# What a page's key needs, in one query each: the community's generation, the reader's role (with its
-# end, for guests), unread notifications, and the page's own part. Plain SQL: these run on every view.
+# What a page's key needs, in one query each: the reader, checked as security.load_user does (the
+# session's version, an active account) with what the page shows of them; the community's generation;
+# the reader's role (with its end, for guests); unread notifications; the page's own part. Plain SQL,
+# and no ORM load of the reader: a page served again runs this and the session, nothing else.
 _READER = """
-    SELECT c.id, c.generation, m.role, m.expires_at,
+    SELECT u.display_name, u.avatar_file, u.is_admin, u.locale, u.timezone, c.id, c.generation, m.role, m.expires_at,
            (SELECT count(*) FROM notifications n WHERE n.user_id = :user AND n.read_at IS NULL) AS unread{extra}
     FROM {source}
+    JOIN users u ON u.id = :user AND u.session_version = :version AND u.is_active_account = :active
     LEFT JOIN memberships m ON m.community_id = c.id AND m.user_id = :user
     WHERE {where}
 """
+_ROLE, _EXPIRES = 7, 8
 _THREAD_STATE = _READER.format(
     extra=", r.last_read_post_id",
     source="threads t JOIN communities c ON c.id = t.community_id "
@@ -108,44 +110,57 @@ _COMMUNITY_STATE = _READER.format(extra="", source="communities c", where="c.slu
 _statements = {}
 
 
-def _state(name, sql, **params):
+def _state(identity, name, sql, **params):
     """The state row with an expired membership counted as no role, or None."""
     if name not in _statements:
         from .timeutil import UTCDateTime
 
         _statements[name] = sa.text(sql).columns(expires_at=UTCDateTime)
-    row = db.session.connection().execute(_statements[name], {"user": current_user.id, **params}).first()
+    user_id, version = identity
+    with db.engine.connect() as connection:
+        row = connection.execute(_statements[name], {"user": user_id, "version": version, "active": True, **params}).first()
     if row is None:
         return None
     state = list(row)
-    if state[3] is not None and state[3] <= utcnow():
-        state[2] = None
-    state[3] = None
+    if state[_EXPIRES] is not None and state[_EXPIRES] <= utcnow():
+        state[_ROLE] = None
+    state[_EXPIRES] = None
     return state
+
+
+def _identity():
+    """The reader the session names, when pages may be kept at all; None otherwise."""
+    from .security import session_identity
+
+    return session_identity() if _store() is not None else None
 
 
 def thread_page(thread_id):
     """``(key, last_read_post_id)`` for a thread page: key None when it must not be kept."""
-    if not getattr(current_user, "is_authenticated", False) or _store() is None or not 0 < thread_id < 2**31:
+    identity = _identity()
+    if identity is None or not 0 < thread_id < 2**31:
         return None, None
-    state = _state("thread", _THREAD_STATE, thread=thread_id)
-    return _reader_key(state), (state[-1] if state is not None else None)
+    state = _state(identity, "thread", _THREAD_STATE, thread=thread_id)
+    return _reader_key(identity, state), (state[-1] if state is not None else None)
 
 
 def community_page(slug):
     """The key of a community's home for the current reader, or None."""
-    if not getattr(current_user, "is_authenticated", False) or _store() is None or len(slug) > 60:
+    identity = _identity()
+    if identity is None or len(slug) > 60:
         return None
-    return _reader_key(_state("community", _COMMUNITY_STATE, slug=slug))
+    return _reader_key(identity, _state(identity, "community", _COMMUNITY_STATE, slug=slug))
 
 
 def get(key):
+    """``(page, extra)`` kept under ``key``, the page as UTF-8 bytes ready to send, or None."""
     return _store().get(key) if key is not None else None
 
 
-def put(key, value):
+def put(key, page, extra=None):
+    """Keep the rendered ``page`` (encoded once, here) with ``extra``, what the view needs to serve it again."""
     if key is not None:
-        _store().put(key, value)
+        _store().put(key, (page.encode(), extra))
 
 
 def touch(*community_ids):

@@ -3,7 +3,7 @@ against malformed input."""
 from datetime import timedelta
 from urllib.parse import unquote_to_bytes
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 
 from .extensions import db, login_manager
 
@@ -39,16 +39,33 @@ def set_security_headers(response):
     return response
 
 
-@login_manager.user_loader
-def load_user(identifier):
-    from .accounts.models import User
-
+def _identity(identifier):
+    """``(user id, session version)`` from a session's ``"id:version"``, or None."""
     try:
         user_id, version = (int(part) for part in str(identifier).split(":", 1))
     except (TypeError, ValueError):
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.is_active:
+    return user_id, version
+
+
+def session_identity():
+    """Who the session names, as ``(user id, session version)``, without loading the person; None when
+    it names nobody. :func:`load_user` decides whether that person is still signed in; the page cache
+    (hub/pagecache.py) reads the same three facts in its own query."""
+    if "_user_id" not in session:
+        return None
+    return _identity(session["_user_id"])
+
+
+@login_manager.user_loader
+def load_user(identifier):
+    from .accounts.models import User
+
+    identity = _identity(identifier)
+    if identity is None:
+        return None
+    user = db.session.get(User, identity[0])
+    if user is None or user.session_version != identity[1] or not user.is_active:
         return None
     return user
 

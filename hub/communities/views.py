@@ -50,9 +50,9 @@ def create():
 def show(slug):
     # A home this reader was already shown, while nothing it depends on has changed (hub/pagecache.py).
     key = pagecache.community_page(slug)
-    page = pagecache.get(key)
-    if page is not None:
-        return page
+    kept = pagecache.get(key)
+    if kept is not None:
+        return kept[0]
     community = community_or_404(slug)
     access.require("community.see", community)
     if not access.can(current_user, "community.read", community):

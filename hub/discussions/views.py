@@ -349,7 +349,7 @@ def thread(thread_id):
     context = _thread_context(thread, form, last_read=last_read)
     page = render_template("discussions/thread.html", **context)
     newest = max((p.id for p in context["posts"]), default=None)
-    pagecache.put(key, (page, newest))
+    pagecache.put(key, page, newest)
     # Remembered after rendering: a commit first would expire the posts and load each one again.
     service.mark_read(thread, current_user, context["posts"])
     db.session.commit()

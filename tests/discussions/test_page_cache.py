@@ -42,11 +42,52 @@ def test_a_page_seen_again_is_served_without_rendering_it_again(app, cast):
     _page(julie, url)  # the visit is remembered (last post read): the page after it is the one kept
     kept = _page(julie, url)
     queries = _queries(app, julie, url)
-    assert len(queries) <= 2, queries  # the reader's session and the page's state, nothing else
+    assert len(queries) == 1, queries  # the page's state with its reader, nothing else
     assert _page(julie, url) == kept and _posts(kept) == _posts(first) == 1
     home = f"/c/{cast.slug}"
     _page(julie, home)
-    assert len(_queries(app, julie, home)) <= 2
+    assert len(_queries(app, julie, home)) == 1
+
+
+def test_a_kept_page_follows_its_reader_signed_out_closed_or_in_another_language(app, cast):
+    from hub.accounts.models import User
+    from hub.extensions import db
+
+    thread_id = start_thread(app.test_client(), cast)
+    url, home = f"/threads/{thread_id}", f"/c/{cast.slug}"
+    julie, karim = signed_in(app, cast, "julie"), signed_in(app, cast, "karim")
+
+    def change(who, **fields):
+        with app.app_context():
+            user = db.session.get(User, cast.ids[who])
+            for name, value in fields.items():
+                setattr(user, name, value)
+            db.session.commit()
+
+    for _ in range(3):
+        assert 'lang="fr-CA"' in _page(julie, url) and "Votre rôle" in _page(julie, home)
+    change("julie", locale="en")
+    assert 'lang="en"' in _page(julie, url) and "Your role" in _page(julie, home)
+
+    # Signed out everywhere (a new password bumps the session version): the session no longer counts.
+    with app.app_context():
+        version = db.session.get(User, cast.ids["julie"]).session_version
+    change("julie", session_version=version + 1)
+    _as_nobody(julie, url, home)
+
+    for _ in range(3):
+        _page(karim, url)
+        assert "Your role" in _page(karim, home)
+    change("karim", is_active_account=False)
+    _as_nobody(karim, url, home)
+
+
+def _as_nobody(client, thread_url, home):
+    """Served as to someone signed out: the private thread is hidden, the home shows no role."""
+    assert client.get(thread_url).status_code == 404
+    response = client.get(home)
+    assert response.status_code in (200, 302, 404)
+    assert "Your role" not in response.get_data(as_text=True) and "Votre rôle" not in response.get_data(as_text=True)
 
 
 def test_every_change_shown_on_a_thread_reaches_a_reader_who_saw_it_before(app, cast):
