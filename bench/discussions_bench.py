@@ -1,9 +1,9 @@
 """Discussions benchmark: the thread page and the community home under 16 concurrent connections with
-the production server (gunicorn, gthread), next to a bare Flask route answering the same HTML from
+the production server (gunicorn's gevent worker; ``--server gthread`` or ``werkzeug`` for the others), next to a bare Flask route answering the same HTML from
 memory in the same run; and Socket.IO fan-out: N clients in one thread's room, delivery time of a
 post to each, in one process and across two processes through Redis.
 
-    .venv/bin/python -m bench.discussions_bench [--posts 100] [--seconds 10] [--concurrency 16] [--clients 500]
+    .venv/bin/python -m bench.discussions_bench [--posts 100] [--seconds 10] [--concurrency 16] [--clients 500] [--server gevent]
 
 Method and results: BENCHMARKS.md ("Discussions"). Raw numbers: bench/results/discussions-<date>.json.
 """
@@ -145,13 +145,24 @@ def summary(slices):
     }
 
 
-def http_bench(env, thread_id, slug, user_id, seconds, concurrency, workers, threads):
+SERVERS = {
+    # The production server of the README: gunicorn's gevent worker (Socket.IO in gevent mode).
+    "gevent": lambda port, workers, threads: [
+        PYTHON, "-m", "gunicorn", "--worker-class", "gevent", "--workers", str(workers), "--worker-connections", "2000",
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.discussions_app:app"],
+    # gunicorn's threaded worker (Socket.IO in threading mode, a thread per open page).
+    "gthread": lambda port, workers, threads: [
+        PYTHON, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.discussions_app:app"],
+    # `make run`: `flask hub serve`, Werkzeug with a thread per connection, one process.
+    "werkzeug": lambda port, workers, threads: [
+        PYTHON, "-m", "flask", "--app", "bench.discussions_app", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+}
+
+
+def http_bench(env, thread_id, slug, user_id, seconds, concurrency, workers, threads, server_kind):
     port = free_port()
-    server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "bench.discussions_app:app"],
-        cwd=ROOT, env=env,
-    )
+    server = subprocess.Popen(SERVERS[server_kind](port, workers, threads), cwd=ROOT, env=env)
     try:
         wait_port(port, server)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -188,13 +199,13 @@ def http_bench(env, thread_id, slug, user_id, seconds, concurrency, workers, thr
 # --- Socket.IO fan-out ------------------------------------------------------------------------
 
 
-def serve(env, port, redis):
+def serve(env, port, redis, server_kind):
+    """One server process (one worker) on ``port``."""
     server_env = {**env, "HUB_BASE_URL": f"http://127.0.0.1:{port}"}
     if redis:
         server_env["HUB_REDIS_URL"] = REDIS_URL
     process = subprocess.Popen(
-        [PYTHON, "-m", "flask", "--app", "bench.discussions_app", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        SERVERS[server_kind](port, 1, 1000), cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     wait_port(port, process)
     return process
@@ -306,7 +317,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=16, help="gthread only")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="gevent")
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-fanout", action="store_true")
@@ -322,18 +334,20 @@ def main():
                "posts": args.posts, "database": "sqlite"}
     try:
         if not args.skip_http:
-            results["http"] = http_bench(env, thread_id, slug, user_id, args.seconds, args.concurrency, args.workers, args.threads)
-            results["http_server"] = f"gunicorn gthread, {args.workers} workers × {args.threads} threads; {args.concurrency} client connections"
+            results["http"] = http_bench(env, thread_id, slug, user_id, args.seconds, args.concurrency, args.workers, args.threads, args.server)
+            shape = f"{args.workers} workers × {args.threads} threads" if args.server == "gthread" else f"{args.workers} workers"
+            results["http_server"] = f"{args.server}, {shape}; {args.concurrency} client connections"
         if not args.skip_fanout:
             one = free_port()
-            process = serve(env, one, redis=False)
+            results["fanout_server"] = f"{args.server}, one worker per process"
+            process = serve(env, one, redis=False, server_kind=args.server)
             try:
                 results["fanout_one_process"] = fanout(env, thread_id, user_id, args.clients, [one])
             finally:
                 process.terminate()
                 process.wait(20)
             ports = [free_port(), free_port()]
-            processes = [serve(env, p, redis=True) for p in ports]
+            processes = [serve(env, p, redis=True, server_kind=args.server) for p in ports]
             try:
                 results["fanout_two_processes_redis"] = fanout(env, thread_id, user_id, args.clients, ports)
             finally:

@@ -39,7 +39,7 @@ def create_app(config=None, **overrides):
     from . import realtime  # noqa: F401
     from .notes import realtime as _notes_realtime  # noqa: F401
 
-    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading", cors_allowed_origins=_socket_origin_check(app) if not app.testing else "*")
+    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode=_async_mode(), cors_allowed_origins=_socket_origin_check(app) if not app.testing else "*")
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -83,6 +83,18 @@ def create_app(config=None, **overrides):
     notifications.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app
+
+def _async_mode():
+    """How Socket.IO waits: "gevent" under a server that patched the standard library for it
+    (gunicorn's gevent worker, the production server), where each open page is a greenlet and a
+    broadcast reaches hundreds of pages without as many threads fighting for the interpreter;
+    "threading" otherwise (``flask hub serve`` of ``make run``, the tests)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
 
 def _socket_origin_check(app):
     """Socket.IO accepts the public address's origin and the page's own (the Host it was asked

@@ -1,10 +1,10 @@
 """Home page, language switch, health check."""
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, redirect, render_template, request, session
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
 
 from .communities import service as communities
-from .extensions import db
+from .extensions import db, socketio
 from .i18n import normalize_locale
 from .search import status as search_status
 from .urls import safe_next
@@ -44,4 +44,6 @@ def healthz():
         database = {"status": "error", "backend": db.engine.dialect.name, "error": type(error).__name__}
     search = search_status()
     healthy = database["status"] == "ok" and search["status"] == "ok"
-    return jsonify({"status": "ok" if healthy else "degraded", "database": database, "search": search}), 200
+    # How this process serves live updates: "gevent" under the production server, "threading" otherwise.
+    realtime = {"mode": getattr(socketio, "async_mode", None), "message_queue": "redis" if current_app.config.get("REDIS_URL") else None}
+    return jsonify({"status": "ok" if healthy else "degraded", "database": database, "search": search, "realtime": realtime}), 200

@@ -11,6 +11,7 @@ def test_healthz_reports_database_and_search(client, backend):
     assert body["status"] == "ok"
     assert body["database"] == {"status": "ok", "backend": "sqlite" if backend == "sqlite" else "postgresql"}
     assert body["search"]["status"] == "ok" and body["search"]["backend"] == "whoosh"
+    assert body["realtime"] == {"mode": "threading", "message_queue": None}
 
 
 def test_security_headers_and_csp_without_inline_script(client):

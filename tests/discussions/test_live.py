@@ -154,7 +154,17 @@ def _redis_available():
         return False
 
 
-def test_two_server_processes_share_posts_and_presence_through_redis(app, client, cast, tmp_path):  # noqa: F811
+# The two ways the hub is served: `make run` (Werkzeug, a thread per connection) and the README's
+# production server (gunicorn's gevent worker, where Socket.IO runs in gevent mode).
+SERVERS = {
+    "make-run": lambda port: [sys.executable, "-m", "flask", "--app", "wsgi", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+    "gunicorn-gevent": lambda port: [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+                                     "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+}
+
+
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_two_server_processes_share_posts_and_presence_through_redis(app, client, cast, tmp_path, server):  # noqa: F811
     """A post made through one process reaches a client of the other; people connected to either
     process see each other in the thread's "who is here" list, and see one go when it leaves."""
     if not _redis_available():
@@ -178,7 +188,7 @@ def test_two_server_processes_share_posts_and_presence_through_redis(app, client
         }
         env.pop("HUB_MAIL_SERVER", None)
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            SERVERS[server](port),
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         ))
 
@@ -207,17 +217,20 @@ def test_two_server_processes_share_posts_and_presence_through_redis(app, client
     observer = Listener(cast.tokens["observer"], ports[0])  # Luc Pelletier, on the first process
     julie = Listener(cast.tokens["julie"], ports[1])  # on the second
     try:
+        import json
+        import urllib.request
+
         for port, process in zip(ports, processes):
             _wait_for_port(port, process)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=20) as response:
+                health = json.loads(response.read())
+            assert health["realtime"] == {"mode": "gevent" if server == "gunicorn-gevent" else "threading", "message_queue": "redis"}
         observer.join()
         julie.join()
         both = ["Julie Roy", "Luc Pelletier"]
         observer.wait(observer.presence, lambda d: d["room"] == room and d["people"] == both)
         julie.wait(julie.presence, lambda d: d["room"] == room and d["people"] == both)
         assert observer.sio.call("who", {"room": room}, timeout=10) == {"ok": True, "room": room, "people": both}
-
-        import json
-        import urllib.request
 
         request = urllib.request.Request(
             f"http://127.0.0.1:{ports[1]}/api/v1/threads/{thread_id}/posts",
