@@ -284,10 +284,11 @@ def create_thread(community, author, title, body, category_id=None, is_question=
     title = _check_title(title)
     body = _check_body(body)
     category = category_of(community, category_id)
+    gathered = _gather(community, author, body, files)
     thread = Thread(community=community, category=category, author=author, title=title, is_question=bool(is_question))
     db.session.add(thread)
     db.session.flush()
-    post = _new_post(thread, author, body, files=files, event="new_thread")
+    post = _new_post(thread, author, gathered, event="new_thread")
     for user_id in invite_ids or ():  # after the opening post, which their invitation quotes
         invite(thread, user_id, author)
     return thread, post
@@ -300,7 +301,7 @@ def reply(thread, author, body, reply_to_id=None, files=()):
         reply_to = get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise ServiceError(_l("The message you answer is not in this discussion."), field="reply_to")
-    return _new_post(thread, author, body, reply_to=reply_to, files=files)
+    return _new_post(thread, author, _gather(thread.community, author, body, files), reply_to=reply_to)
 
 
 def quote(post):
@@ -312,9 +313,41 @@ def quote(post):
     return f"> **{name}**\n>\n" + "\n".join(lines) + "\n\n"
 
 
-def _new_post(thread, author, body, reply_to=None, files=(), event="new_post"):
-    community = thread.community
+class _Gathered:
+    """A new post's Markdown made ready, with what it needs from outside the database."""
+
+    def __init__(self, body, html, mentioned, tags, links, files):
+        self.body, self.html, self.mentioned, self.tags = body, html, mentioned, tags
+        self.links = links  # [(url, preview, image or None)]
+        self.files = files  # resources holding the dropped files, their text already extracted
+
+
+def _gather(community, author, body, files):
+    """Everything a new post takes from outside the database, before the post writes anything:
+    its links' preview cards (a few seconds for a slow site) and its files stored with their text
+    (a child process, up to EXTRACTION_TIMEOUT). Once a post has written its first row, it holds
+    SQLite's only write lock (and, on PostgreSQL, the community's row) until it commits: everyone
+    else posting meanwhile would wait for it, and on SQLite give up after five seconds."""
     html, mentioned, tags, urls = prepare(community, author, body)
+    links = []
+    started = time.monotonic()
+    for url in urls[:MAX_PREVIEWS]:
+        if len(url) > 2000:
+            continue
+        preview = previews.fetch(url)
+        image = None
+        if preview.image_url and time.monotonic() - started < _image_budget():
+            image = previews.fetch_image(preview.image_url)
+        links.append((url, preview, image))
+    from ..resources import service as resources
+
+    stored = resources.create_from_files(community, author, list(files or ())[:MAX_FILES], {"type": "reference", "language": "fr"})
+    return _Gathered(body, html, mentioned, tags, links, stored)
+
+
+def _new_post(thread, author, gathered, reply_to=None, event="new_post"):
+    community = thread.community
+    body, html, mentioned, tags = gathered.body, gathered.html, gathered.mentioned, gathered.tags
     now = utcnow()
     post = Post(thread=thread, author=author, body=body, body_html=html, reply_to_id=reply_to.id if reply_to else None, created_at=now)
     db.session.add(post)
@@ -323,7 +356,7 @@ def _new_post(thread, author, body, reply_to=None, files=(), event="new_post"):
     thread.last_post_id = post.id
     thread.last_post_at = now
     _add_tags(thread, tags)
-    _attach(post, community, author, urls, files)
+    _attach(post, community, author, gathered)
     _subscribe_if_unset(thread, author, "watching")
     _mark_read(thread, author, post.id)
     search.enqueue("post", post.id)
@@ -341,17 +374,13 @@ def live_payload(post):
     }
 
 
-def _attach(post, community, author, urls, files):
+def _attach(post, community, author, gathered):
     """Link preview cards, and every link and file filed as a resource pointing back to the thread."""
     from ..resources import service as resources
 
     back = thread_url(post.thread, external=True)
     summary = str(_l("Shared in the discussion “%(title)s”: %(url)s", title=post.thread.title, url=back))
-    started = time.monotonic()
-    for url in urls[:MAX_PREVIEWS]:
-        if len(url) > 2000:
-            continue
-        preview = previews.fetch(url)
+    for url, preview, image in gathered.links:
         resource = resources.create(
             community, author,
             {"title": (preview.title or url)[:300], "type": "reference", "language": "fr", "summary": summary},
@@ -361,15 +390,10 @@ def _attach(post, community, author, urls, files):
             post_id=post.id, resource_id=resource.id, kind="link", url=url,
             title=preview.title, description=preview.description, image_url=preview.image_url,
         )
-        if preview.image_url and time.monotonic() - started < _image_budget():
-            _keep_image(attachment, previews.fetch_image(preview.image_url))
+        _keep_image(attachment, image)
         db.session.add(attachment)
-    for file in list(files or ())[:MAX_FILES]:
-        resource = resources.create(
-            community, author,
-            {"title": (file.filename or "document")[:300], "type": "reference", "language": "fr", "summary": summary},
-            file=file,
-        )
+    for resource in gathered.files:
+        resources.update(resource, {"summary": summary})
         version = resource.current_version
         db.session.add(PostAttachment(
             post_id=post.id, resource_id=resource.id, kind="file", filename=version.filename if version else "",

@@ -150,6 +150,24 @@ def create(community, author, data, themes=(), file=None, url=None):
     return resource
 
 
+def create_from_files(community, author, files, data):
+    """One resource per uploaded file, with ``data`` and the file's name as title. Every file is
+    stored and its text extracted before any row is written: a writer holds SQLite's only write
+    lock until it commits, and extraction may take seconds."""
+    made = []
+    with db.session.no_autoflush:
+        for file in files:
+            resource = Resource(community=community, author=author)
+            _apply_metadata(resource, {**data, "title": (file.filename or "document")[:300]})
+            db.session.add(resource)
+            _store_file(resource, file, author)
+            made.append(resource)
+    db.session.flush()
+    for resource in made:
+        search.enqueue("resource", resource.id)
+    return made
+
+
 def update(resource, data, themes=None, url=None):
     if url is not None:
         if resource.versions and url:

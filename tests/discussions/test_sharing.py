@@ -2,6 +2,7 @@
 dropped in, are filed in the community's resources pointing back to the discussion."""
 import http.server
 import io
+import threading
 import time
 
 import pytest
@@ -19,11 +20,14 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8">
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     hits = []
+    release = threading.Event()  # what /held waits for (10 s at most)
 
     def do_GET(self):  # noqa: N802
         _Handler.hits.append(self.path)
         if self.path == "/slow":
             time.sleep(3)
+        if self.path == "/held":
+            _Handler.release.wait(10)
         if self.path == "/drip":  # the headers at once, then the page a byte at a time
             answer(self, PAGE.encode(), drip=0.05)
             return
@@ -83,6 +87,37 @@ def test_a_page_sent_a_byte_at_a_time_does_not_hold_the_post(app, client, cast, 
     assert time.monotonic() - started < 6.0
     page = thread_page(app, cast, thread_id)
     assert 'data-testid="link-card"' in page and "Guide de" not in page
+
+
+@pytest.mark.config(LINK_PREVIEW_ALLOW_PRIVATE=True, LINK_PREVIEW_TIMEOUT=8.0)
+def test_a_post_waiting_for_a_slow_site_does_not_hold_the_others(app, client, cast, page_server):  # noqa: F811
+    """Link cards are read before the post writes anything: while one waits for a slow site, the
+    others post (SQLite writes one at a time; on PostgreSQL they would wait on the community)."""
+    other = start_thread(client, cast, title="Autre sujet")
+    _Handler.release.clear()
+    outcome = {}
+
+    def slow_post():
+        outcome["slow"] = app.test_client().post(f"/api/v1/communities/{cast.slug}/threads", headers=auth(cast, "julie"),
+                                                 json={"title": "Lien lent", "body": f"Voyez {page_server}/held"}).status_code
+
+    waiting = threading.Thread(target=slow_post)
+    waiting.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "/held" not in _Handler.hits and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "/held" in _Handler.hits
+        response = app.test_client().post(f"/api/v1/threads/{other}/posts", json={"body": "Pendant ce temps, à Lévis…"}, headers=auth(cast, "karim"))
+        assert response.status_code == 201
+        assert waiting.is_alive(), "the slow post was still waiting for its link"
+        karim = app.test_client().post(f"/api/v1/threads/{other}/posts", json={"body": "Et un fichier ?"}, headers=auth(cast, "karim"))
+        assert karim.status_code == 201 and waiting.is_alive()
+    finally:
+        _Handler.release.set()
+        waiting.join(20)
+    assert outcome["slow"] == 201
+    assert "Pendant ce temps" in thread_page(app, cast, other)
 
 
 def test_files_dropped_in_are_attached_and_filed(app, cast):  # noqa: F811
