@@ -778,6 +778,13 @@ def mark_read(thread, user, posts):
     mark_read_upto(thread, user, max(p.id for p in posts))
 
 
+def read_notifications(thread, user):
+    """Mark the thread's notifications to ``user`` read; how many were unread."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return notifications.mark_read_for(user, "thread", [thread.id])
+
+
 def mark_read_upto(thread, user, post_id):
     _mark_read(thread, user, post_id)
     notifications.mark_read_for(user, "thread", [thread.id])

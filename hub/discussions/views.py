@@ -347,6 +347,10 @@ def thread(thread_id):
         form.body.data = service.quote(quoted)
         form.reply_to.data = str(quoted.id)
     context = _thread_context(thread, form, last_read=last_read)
+    # Its notifications are read from now on: the header's count leaves them out. A page rendered
+    # after that no longer matches the count its key was made with; the next view keeps one.
+    if context["posts"] and service.read_notifications(thread, current_user):
+        key = None
     page = render_template("discussions/thread.html", **context)
     newest = max((p.id for p in context["posts"]), default=None)
     pagecache.put(key, page, newest)

@@ -40,8 +40,12 @@ def test_centre_badge_and_mark_read(app, client, cast):  # noqa: F811
     assert "mentioned you in" in centre and "Approvisionnement responsable" in centre
     data = assert_matches_spec(client.get("/api/v1/notifications", headers=auth(cast, "karim")), "get", "/notifications")
     assert data["unread"] == 1 and data["notifications"][0]["event"] == "mention" and data["notifications"][0]["actor"] == "Julie Roy"
-    karim.get(f"/threads/{thread_id}")  # reading the thread marks its notifications read
+    # Reading the thread marks its notifications read, and the page it opens already counts them out.
+    page = karim.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert 'data-unread-badge hidden><span data-unread-count>0</span>' in page
     assert client.get("/api/v1/notifications", headers=auth(cast, "karim")).get_json()["unread"] == 0
+    for _ in range(2):  # and so do the pages kept for Karim after it
+        assert 'data-unread-badge hidden><span data-unread-count>0</span>' in karim.get(f"/threads/{thread_id}").get_data(as_text=True)
     post_reply(client, cast, thread_id, "Relance @karim-benali", who="julie")
     assert karim.post("/notifications/read").status_code == 302
     assert client.get("/api/v1/notifications?unread=1", headers=auth(cast, "karim")).get_json()["notifications"] == []
