@@ -64,6 +64,10 @@ class Config:
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql://"):
             self.SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://" + self.SQLALCHEMY_DATABASE_URI[len("postgresql://"):]
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            # Connections per web process, and as many again at a peak (a process serves many pages at once).
+            pool = _env_int("HUB_DATABASE_POOL_SIZE", 10)
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=pool, max_overflow=pool)
         self.UPLOAD_FOLDER = _env("HUB_UPLOAD_FOLDER", str(folder / "uploads"))
         self.SEARCH_INDEX_PATH = _env("HUB_SEARCH_INDEX_PATH", str(folder / "search-index"))
         self.SEARCH_BACKEND = _env("HUB_SEARCH_BACKEND", "whoosh")

@@ -55,8 +55,9 @@ def _emit_pending(session):
     for room, event, data, count_for in pending:
         if count_for is None:
             _emit(room, event, data)
-    # Under gevent (the production server) the pages' writers run only when this request yields:
-    # let them send the room's events now, before the counts and the rest of the request.
+    # Under gevent (the production server) the pages' writers (or, with Redis, the publication to the
+    # other processes) run only when this request yields: let them start on the room's events now,
+    # before the counts and the rest of the request.
     socketio.sleep(0)
     counted = [item for item in pending if item[3] is not None]
     if counted:

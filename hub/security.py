@@ -51,7 +51,9 @@ def _identity(identifier):
 def session_identity():
     """Who the session names, as ``(user id, session version)``, without loading the person; None when
     it names nobody. :func:`load_user` decides whether that person is still signed in; the page cache
-    (hub/pagecache.py) reads the same three facts in its own query."""
+    (hub/pagecache.py) reads the same three facts in its own query. Flask-Login's session
+    protection is "basic" (init_app): it never signs anyone out, so a page served this way skips
+    nothing it would have done; "strong" would have to be checked here."""
     if "_user_id" not in session:
         return None
     return _identity(session["_user_id"])

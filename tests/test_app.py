@@ -44,6 +44,9 @@ def test_instance_defaults_and_env_overrides(monkeypatch, tmp_path):
     monkeypatch.setenv("HUB_REGISTRATION", "invite")
     config = TestingConfig()
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://hub@db/hub"
+    assert config.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    monkeypatch.setenv("HUB_DATABASE_POOL_SIZE", "25")
+    assert TestingConfig().SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 25
     assert config.MAX_CONTENT_LENGTH == 5 * 1024 * 1024
     assert config.REGISTRATION == "invite"
 

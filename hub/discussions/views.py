@@ -341,16 +341,18 @@ def thread(thread_id):
     thread = _thread_or_404(thread_id)
     if key is None:
         last_read = service.last_read(thread, current_user)
+    # Its notifications are read from now on, so the header's count leaves them out: committed at
+    # once, not held through the render (SQLite has one write lock). A page rendered after that no
+    # longer matches the count its key was made with; the next view keeps one.
+    if service.read_notifications(thread, current_user):
+        db.session.commit()
+        key = None
     form = ComposerForm(formdata=None)
     quoted = service.get(Post, _int_arg("quote")) if _int_arg("quote") else None
     if quoted is not None and quoted.thread_id == thread.id:
         form.body.data = service.quote(quoted)
         form.reply_to.data = str(quoted.id)
     context = _thread_context(thread, form, last_read=last_read)
-    # Its notifications are read from now on: the header's count leaves them out. A page rendered
-    # after that no longer matches the count its key was made with; the next view keeps one.
-    if context["posts"] and service.read_notifications(thread, current_user):
-        key = None
     page = render_template("discussions/thread.html", **context)
     newest = max((p.id for p in context["posts"]), default=None)
     pagecache.put(key, page, newest)

@@ -219,6 +219,16 @@ def mark_read(user, notification_ids=None):
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
+def has_unread_for(user, object_kind, object_id):
+    """Whether ``user`` has an unread notification about this object."""
+    return db.session.execute(
+        sa.select(Notification.id).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None), Notification.object_kind == object_kind,
+            Notification.object_id == object_id,
+        ).limit(1)
+    ).first() is not None
+
+
 def mark_read_for(user, object_kind, object_ids):
     """Reading a thread marks its notifications read."""
     if not object_ids:

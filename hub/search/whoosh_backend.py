@@ -304,6 +304,19 @@ def plain_snippet(text, length=SNIPPET_CHARS):
     return html.escape(text, quote=False)
 
 
+def _per_thread():
+    """A store per operating-system thread. Under gevent (the production server), ``threading.local``
+    is patched into one store per greenlet, that is per request, which would open a searcher for
+    every search; a search never yields to another greenlet, so a thread's greenlets can share one."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return threading.local()
+    if monkey.is_module_patched("threading"):
+        return monkey.get_original("threading", "local")()
+    return threading.local()
+
+
 class WhooshBackend(SearchBackend):
     name = "whoosh"
 
@@ -314,7 +327,7 @@ class WhooshBackend(SearchBackend):
         self._lock = _lock_for(self.path)
         self._ix = None
         self.schema = build_schema()
-        self._local = threading.local()
+        self._local = _per_thread()
         self._cache_lock = threading.Lock()
         self._segment_columns = {}  # segment id -> {facet: raw values by docnum}
         self._column_cache = {}  # _segments_key -> {facet: raw values by global docnum}
@@ -529,7 +542,7 @@ class WhooshBackend(SearchBackend):
     # --- searching ----------------------------------------------------------------------
 
     def _searcher(self):
-        """A searcher on the latest commit, kept between searches (one per thread): opening every
+        """A searcher on the latest commit, kept between searches (one per OS thread): opening every
         segment's files for each search costs more than most searches."""
         searcher = getattr(self._local, "searcher", None)
         searcher = self._index().searcher() if searcher is None else searcher.refresh()

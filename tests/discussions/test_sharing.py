@@ -111,8 +111,8 @@ def test_a_post_waiting_for_a_slow_site_does_not_hold_the_others(app, client, ca
         response = app.test_client().post(f"/api/v1/threads/{other}/posts", json={"body": "Pendant ce temps, à Lévis…"}, headers=auth(cast, "karim"))
         assert response.status_code == 201
         assert waiting.is_alive(), "the slow post was still waiting for its link"
-        karim = app.test_client().post(f"/api/v1/threads/{other}/posts", json={"body": "Et un fichier ?"}, headers=auth(cast, "karim"))
-        assert karim.status_code == 201 and waiting.is_alive()
+        again = app.test_client().post(f"/api/v1/threads/{other}/posts", json={"body": "Et à Gatineau ?"}, headers=auth(cast, "karim"))
+        assert again.status_code == 201 and waiting.is_alive()
     finally:
         _Handler.release.set()
         waiting.join(20)
@@ -136,7 +136,11 @@ def test_files_dropped_in_are_attached_and_filed(app, cast):  # noqa: F811
     assert 'data-testid="file-card"' in page and "bilan-2025.txt" in page
     download = re.search(r'href="(/resources/\d+/download)"', page).group(1)
     assert "Bilan annuel" in client.get(download).get_data(as_text=True)
+    filed = client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "julie")).get_json()["resources"]
     bad = client.post(created.headers["Location"] + "/reply", content_type="multipart/form-data", data={
-        "body": "Et ceci", "files": [(io.BytesIO(b"\x00\x01\x02binary"), "virus.exe")],
+        "body": "Et ceci", "files": [(io.BytesIO("Compte rendu".encode()), "compte-rendu.txt"), (io.BytesIO(b"\x00\x01\x02binary"), "virus.exe")],
     })
     assert bad.status_code in (415, 422) and "Et ceci" in bad.get_data(as_text=True)
+    # Nothing of the refused message is kept, not even its first file's resource.
+    assert client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "julie")).get_json()["resources"] == filed
+    assert "compte-rendu.txt" not in client.get(created.headers["Location"]).get_data(as_text=True)
