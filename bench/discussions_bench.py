@@ -74,6 +74,7 @@ from hub.discussions import service
 from hub.discussions.models import Reaction
 app = create_app()
 with app.test_request_context('/', base_url='http://127.0.0.1'):
+    db.drop_all()
     db.create_all()
     people = [accounts.register(f'bench{{i}}@exemple.ca', 'mot de passe du banc', name, 'Ville')
               for i, name in enumerate(['Julie Roy', 'Karim Benali', 'Sophie Gagnon', 'Marc Tremblay', 'Isabelle Côté', 'Luc Pelletier'])]
@@ -322,16 +323,17 @@ def main():
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-fanout", action="store_true")
+    parser.add_argument("--database-url", help="a PostgreSQL database of the benchmark's own, emptied first (default: a new SQLite file)")
     parser.add_argument("--tag", default="", help="suffix of the results file name, e.g. -http")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="hub-discussions-bench-"))
     instance = workdir / "instance"
     instance.mkdir()
-    database_url = f"sqlite:///{workdir / 'hub.sqlite3'}"
+    database_url = args.database_url or f"sqlite:///{workdir / 'hub.sqlite3'}"
     thread_id, slug, user_id, env = prepare(instance, database_url, args.posts)
     results = {"date": date.today().isoformat(), "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()},
-               "posts": args.posts, "database": "sqlite"}
+               "posts": args.posts, "database": database_url.split(":", 1)[0]}
     try:
         if not args.skip_http:
             results["http"] = http_bench(env, thread_id, slug, user_id, args.seconds, args.concurrency, args.workers, args.threads, args.server)

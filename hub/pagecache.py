@@ -110,6 +110,36 @@ _COMMUNITY_STATE = _READER.format(extra="", source="communities c", where="c.slu
 _statements = {}
 
 
+_engine_lock = threading.Lock()
+
+
+def _engine():
+    """Where the state query runs: the hub's engine on SQLite. On PostgreSQL, a pool of its own
+    without the hub's pre-ping, which would cost a round trip per view, as much as the query itself:
+    a connection the server dropped makes the query fail, is thrown away, and the query runs again."""
+    app = current_app._get_current_object()
+    engine = app.extensions.get("hub_page_cache_engine")
+    if engine is None:
+        with _engine_lock:
+            engine = app.extensions.get("hub_page_cache_engine")
+            if engine is None:
+                if db.engine.dialect.name == "sqlite":
+                    engine = db.engine
+                else:
+                    size = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("pool_size", 5)
+                    engine = sa.create_engine(db.engine.url, pool_size=size, max_overflow=size, pool_pre_ping=False,
+                                              isolation_level="AUTOCOMMIT")  # one read: no transaction to begin or end
+                app.extensions["hub_page_cache_engine"] = engine
+    return engine
+
+
+def dispose(app):
+    """Close the state query's own connections (PostgreSQL), as when the app stops."""
+    engine = app.extensions.pop("hub_page_cache_engine", None)
+    if engine is not None and engine.dialect.name != "sqlite":
+        engine.dispose()
+
+
 def _state(identity, name, sql, **params):
     """The state row with an expired membership counted as no role, or None."""
     if name not in _statements:
@@ -117,8 +147,18 @@ def _state(identity, name, sql, **params):
 
         _statements[name] = sa.text(sql).columns(expires_at=UTCDateTime)
     user_id, version = identity
-    with db.engine.connect() as connection:
-        row = connection.execute(_statements[name], {"user": user_id, "version": version, "active": True, **params}).first()
+    values = {"user": user_id, "version": version, "active": True, **params}
+    for attempt in (1, 2):
+        try:
+            engine = _engine()
+            with engine.connect() as connection:
+                if engine.dialect.name == "sqlite":
+                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                row = connection.execute(_statements[name], values).first()
+            break
+        except sa.exc.DBAPIError as error:  # a connection the server dropped: thrown away, once more on a new one
+            if attempt == 2 or not error.connection_invalidated:
+                raise
     if row is None:
         return None
     state = list(row)

@@ -89,10 +89,13 @@ BUILT_APPS = []
 
 
 def stop_built_apps():
+    from hub import pagecache
     from hub.notes import live
 
     while BUILT_APPS:
-        live.stop(BUILT_APPS.pop())
+        app = BUILT_APPS.pop()
+        live.stop(app)
+        pagecache.dispose(app)
 
 
 @pytest.fixture(autouse=True)

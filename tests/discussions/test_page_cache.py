@@ -4,6 +4,7 @@ reaches the reader at once, as do changes made by another process (the generatio
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from tests.discussions.conftest import auth, post_reply, signed_in, start_thread
@@ -16,17 +17,14 @@ def _page(client, url):
 
 
 def _queries(app, client, url):
-    from hub.extensions import db
-
+    """The statements a view sends, on any engine (the page cache's state query has its own on PostgreSQL)."""
     seen = []
-    with app.app_context():
-        engine = db.engine
     listener = lambda *args: seen.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", listener)
     try:
         assert client.get(url).status_code == 200
     finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
     return seen
 
 
@@ -205,3 +203,24 @@ def test_a_community_home_shows_its_changes_at_once(app, cast, factory):
     _uid, email = factory.user("Nouvelle Personne")
     factory.add_member(cast.slug, email)
     assert f"{count + 1} membres" in _page(julie, home)
+
+
+def test_pages_are_served_after_the_database_dropped_its_connections(app, cast, backend):
+    """PostgreSQL restarted, or closed idle connections: the next view gets its page all the same."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL only: SQLite has no server to drop connections")
+    from hub.extensions import db
+
+    thread_id = start_thread(app.test_client(), cast)
+    julie = signed_in(app, cast, "julie")
+    url, home = f"/threads/{thread_id}", f"/c/{cast.slug}"
+    for _ in range(3):
+        kept, kept_home = _page(julie, url), _page(julie, home)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            dropped = connection.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).scalar()
+    assert dropped >= 1
+    assert _page(julie, url) == kept and _page(julie, home) == kept_home
+    assert "Votre rôle" in _page(julie, home)
