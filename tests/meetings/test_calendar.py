@@ -286,7 +286,7 @@ def test_regenerating_and_revoking_the_feed_address(app, client, cast):
     key, signature = first[len("/calendar/"):-len(".ics")].split(".")
     flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
     for path in (f"/calendar/{key}.{flipped}.ics", f"/calendar/{key}.ics", f"/calendar/{key}..{signature}.ics",
-                 f"/calendar/{key[:-1]}x.{signature}.ics", "/calendar/.ics", f"/calendar/{key}.{signature}x.ics"):
+                 f"/calendar/{key[:-1]}{'y' if key.endswith('x') else 'x'}.{signature}.ics", "/calendar/.ics", f"/calendar/{key}.{signature}x.ics"):
         assert fetch_feed(app, path).status_code == 404, path
 
     # Regenerate: the old address stops, the new one works.
