@@ -219,26 +219,18 @@ def mark_read(user, notification_ids=None):
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-def has_unread_for(user, object_kind, object_id):
-    """Whether ``user`` has an unread notification about this object."""
-    return db.session.execute(
-        sa.select(Notification.id).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None), Notification.object_kind == object_kind,
-            Notification.object_id == object_id,
-        ).limit(1)
-    ).first() is not None
-
-
 def mark_read_for(user, object_kind, object_ids):
-    """Reading a thread marks its notifications read."""
+    """Reading a thread marks its notifications read; how many were unread. Looked for first: an
+    UPDATE takes SQLite's write lock even when it changes nothing."""
     if not object_ids:
         return 0
-    return db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None), Notification.object_kind == object_kind,
-               Notification.object_id.in_(list(object_ids)))
-        .values(read_at=utcnow())
-    ).rowcount
+    unread = (
+        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.object_kind == object_kind,
+        Notification.object_id.in_(list(object_ids)),
+    )
+    if db.session.execute(sa.select(Notification.id).where(*unread).limit(1)).first() is None:
+        return 0
+    return db.session.execute(sa.update(Notification).where(*unread).values(read_at=utcnow())).rowcount
 
 
 # --- digests ------------------------------------------------------------------------------
