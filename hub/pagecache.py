@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app, request, session
 
 from .extensions import db
+from .security import session_identity
 from .timeutil import utcnow
 
 # Rows that change when someone merely reads or is notified: they never make a page stale.
@@ -114,9 +115,10 @@ _engine_lock = threading.Lock()
 
 
 def _engine():
-    """Where the state query runs: the hub's engine on SQLite. On PostgreSQL, a pool of its own
-    without the hub's pre-ping, which would cost a round trip per view, as much as the query itself:
-    a connection the server dropped makes the query fail, is thrown away, and the query runs again."""
+    """Where the state query runs, in autocommit (one read: no transaction to begin or end): the
+    hub's pool on SQLite. On PostgreSQL, a pool of its own without the hub's pre-ping, which would
+    cost a round trip per view, as much as the query itself: a connection the server dropped makes
+    the query fail, is thrown away, and the query runs again."""
     app = current_app._get_current_object()
     engine = app.extensions.get("hub_page_cache_engine")
     if engine is None:
@@ -124,11 +126,11 @@ def _engine():
             engine = app.extensions.get("hub_page_cache_engine")
             if engine is None:
                 if db.engine.dialect.name == "sqlite":
-                    engine = db.engine
+                    engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")  # the hub's pool
                 else:
                     size = app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).get("pool_size", 5)
                     engine = sa.create_engine(db.engine.url, pool_size=size, max_overflow=size, pool_pre_ping=False,
-                                              isolation_level="AUTOCOMMIT")  # one read: no transaction to begin or end
+                                              isolation_level="AUTOCOMMIT")
                 app.extensions["hub_page_cache_engine"] = engine
     return engine
 
@@ -150,10 +152,7 @@ def _state(identity, name, sql, **params):
     values = {"user": user_id, "version": version, "active": True, **params}
     for attempt in (1, 2):
         try:
-            engine = _engine()
-            with engine.connect() as connection:
-                if engine.dialect.name == "sqlite":
-                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            with _engine().connect() as connection:
                 row = connection.execute(_statements[name], values).first()
             break
         except sa.exc.DBAPIError as error:  # a connection the server dropped: thrown away, once more on a new one
@@ -170,8 +169,6 @@ def _state(identity, name, sql, **params):
 
 def _identity():
     """The reader the session names, when pages may be kept at all; None otherwise."""
-    from .security import session_identity
-
     return session_identity() if _store() is not None else None
 
 
