@@ -28,6 +28,7 @@ def create_app(config=None, **overrides):
     from .notifications import models as _notification_models  # noqa: F401
     from .notes import models as _note_models  # noqa: F401
     from .discussions import models as _discussion_models  # noqa: F401
+    from . import audit as _audit  # noqa: F401
     from .extensions import db, migrate, login_manager, csrf, limiter, socketio
 
     db.init_app(app)
