@@ -91,6 +91,8 @@ class Config:
         # Thread pages and community homes are kept per reader until their community changes (0: never kept).
         self.PAGE_CACHE_SECONDS = _env_int("HUB_PAGE_CACHE_SECONDS", 60)
         self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
+        # How often each process looks for guest periods that ended under an open live connection.
+        self.REALTIME_EXPIRY_CHECK_SECONDS = _env_int("HUB_REALTIME_EXPIRY_CHECK_SECONDS", 30)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

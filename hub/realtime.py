@@ -15,21 +15,52 @@ from .communities import service as communities
 from .extensions import socketio
 
 
+# --- rooms ------------------------------------------------------------------------------------
+# A room is named "<kind>:<key>". Each feature registers its kinds of room once: how to find the
+# object a key names, the access action reading it needs, and what to do when a connection in the
+# room loses that access (``on_revoked``) or keeps it after a change (``on_kept``, e.g. a note's
+# editor who may now only read).
+
+
+class RoomKind:
+    def __init__(self, lookup, action, on_revoked=None, on_kept=None):
+        self.lookup, self.action, self.on_revoked, self.on_kept = lookup, action, on_revoked, on_kept
+
+
+ROOM_KINDS = {}
+
+
+def register_room(kind, lookup, action, on_revoked=None, on_kept=None):
+    """Declare rooms named ``kind:<key>``: ``lookup(key)`` → the object or None; ``action`` → the
+    access rule a connection must pass to join and to stay."""
+    ROOM_KINDS[kind] = RoomKind(lookup, action, on_revoked, on_kept)
+
+
 def room_target(room):
     """The object a room is named for ('community:<slug>'), and the action reading it needs."""
     if not isinstance(room, str) or ":" not in room or len(room) > 200:
         return None, None
     kind, _, key = room.partition(":")
-    if kind == "community":
-        return communities.by_slug(key), "community.read"
-    if kind == "thread":
-        from .discussions.models import Thread
+    spec = ROOM_KINDS.get(kind)
+    if spec is None:
+        return None, None
+    return spec.lookup(key), spec.action
+
+
+def by_id(model):
+    """A lookup for rooms keyed by a row's integer id."""
+
+    def lookup(key):
         from .extensions import db
 
         if not key.isdigit() or not 0 < int(key) < 2**31:
-            return None, None
-        return db.session.get(Thread, int(key)), "thread.read"
-    return None, None
+            return None
+        return db.session.get(model, int(key))
+
+    return lookup
+
+
+register_room("community", communities.by_slug, "community.read")
 
 
 # --- emitting after commit ----------------------------------------------------------------
@@ -107,6 +138,7 @@ _sa_event.listen(_Session, "after_soft_rollback", _discard_pending)
 
 @socketio.on("connect")
 def on_connect(auth=None):
+    token_id = None
     if not current_user.is_authenticated:
         token = auth.get("token") if isinstance(auth, dict) else None
         if token:
@@ -117,9 +149,12 @@ def on_connect(auth=None):
                 from flask_login import login_user
 
                 login_user(found.user)
+                token_id = found.id
     if not current_user.is_authenticated:
         return False
+    _CONNECTIONS[request.sid] = _Connection(current_user.id, current_user.session_version, token_id)
     join_room(f"user:{current_user.id}")
+    _start_access_watch(current_app._get_current_object())
     return True
 
 
@@ -368,6 +403,7 @@ def on_disconnect_call(hook):
 
 @on_disconnect_call
 def _leave_presence(sid):
+    _CONNECTIONS.pop(sid, None)
     _left(sid, _JOINED.pop(sid, ()))
 
 
@@ -378,3 +414,302 @@ def on_disconnect(*_args):
             hook(request.sid)
         except Exception:  # one feature's clean-up must not stop the others'
             logging.getLogger(__name__).exception("disconnect hook %r failed", hook)
+
+
+# --- losing access reaches open connections at once ---------------------------------------------
+# A connection is checked when it joins a room; what it was allowed then may end later: the person
+# is removed from the community, their role is lowered, their guest period ends, their password
+# changes, their account is closed, a note is no longer shared with them. Features declare which
+# rows decide access (``watch``); when such a row changes or goes, the people or rooms it concerns
+# are checked again right after the commit, in this process and (with HUB_REDIS_URL) in every other
+# one: a connection whose session or token is no longer valid is closed, and one that may no longer
+# read a room leaves it (the feature's ``on_revoked`` closes what it holds, e.g. a live note), so it
+# receives nothing more from it and can send nothing to it.
+ACCESS_CHANNEL = "hub:access"
+_CONNECTIONS = {}  # sid → _Connection (this process's authenticated connections)
+_WATCHED = {}  # model class → affects(obj, deleted) → (user ids, rooms) or None
+
+
+class _Connection:
+    __slots__ = ("user_id", "session_version", "token_id")
+
+    def __init__(self, user_id, session_version, token_id):
+        self.user_id, self.session_version, self.token_id = user_id, session_version, token_id
+
+
+def watch(model, affects):
+    """Check open connections again when a row of ``model`` changes or is deleted:
+    ``affects(obj, deleted)`` returns the user ids and rooms to check, or None when the change
+    cannot reduce anyone's access."""
+    _WATCHED[model] = affects
+
+
+def changed(obj, *names):
+    """Whether any of these attributes of ``obj`` changed in the pending flush."""
+    state = sa_inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _collect(session, flush_context, instances=None):
+    if not _WATCHED:
+        return
+    users, rooms = session.info.setdefault("hub_recheck", (set(), set()))
+    for deleted, objects in ((False, session.dirty), (True, session.deleted)):
+        for obj in objects:
+            affects = _WATCHED.get(type(obj))
+            if affects is None or (not deleted and not session.is_modified(obj)):
+                continue
+            found = affects(obj, deleted)
+            if found:
+                users.update(found[0])
+                rooms.update(found[1])
+
+
+def _recheck_after_commit(session):
+    pending = session.info.pop("hub_recheck", None)
+    if not pending or not (pending[0] or pending[1]):
+        return
+    users, rooms = sorted(pending[0]), sorted(pending[1])
+    try:
+        app = current_app._get_current_object()
+    except RuntimeError:
+        return
+    recheck_local(app, users, rooms)
+    url = app.config.get("REDIS_URL")
+    if url:
+        try:
+            _publisher(app).publish(ACCESS_CHANNEL, json.dumps({"from": _process_id(app), "users": users, "rooms": rooms}))
+        except Exception:
+            logging.getLogger(__name__).exception("Access change not published to the other processes")
+
+
+def _discard_recheck(session, *args):
+    session.info.pop("hub_recheck", None)
+
+
+def recheck_local(app, users=(), rooms=()):
+    """Check again this process's connections of these people and in these rooms."""
+    sids = {sid for sid, conn in list(_CONNECTIONS.items()) if conn.user_id in set(users)}
+    for room in rooms:
+        sids.update(_participants(room))
+    if not sids:
+        return
+    from .extensions import db
+
+    # A context of its own: its session reads what was just committed, and the caller's (which may
+    # be in the middle of its commit) is left alone.
+    with app.app_context():
+        try:
+            for sid in sorted(sids):
+                try:
+                    _recheck_sid(sid)
+                except Exception:
+                    logging.getLogger(__name__).exception("Access of connection %s not checked again", sid)
+        finally:
+            db.session.remove()
+
+
+def _participants(room):
+    try:
+        found = socketio.server.manager.get_participants("/", room)
+        return {item[0] if isinstance(item, tuple) else item for item in found}
+    except (KeyError, AttributeError):
+        return set()
+
+
+def _valid(conn):
+    from .accounts.models import ApiToken, User
+    from .extensions import db
+
+    user = db.session.get(User, conn.user_id)
+    if user is None or not user.is_active:
+        return None
+    if conn.token_id is None:
+        return user if user.session_version == conn.session_version else None
+    token = db.session.get(ApiToken, conn.token_id)
+    return user if token is not None and token.revoked_at is None and token.user_id == user.id else None
+
+
+def _recheck_sid(sid):
+    conn = _CONNECTIONS.get(sid)
+    if conn is None:
+        return
+    user = _valid(conn)
+    if user is None:  # the session or token is over: the connection goes, with everything it joined
+        socketio.server.disconnect(sid, namespace="/")
+        return
+    for room in list(socketio.server.rooms(sid, namespace="/") or ()):
+        if room == sid or room == f"user:{user.id}":
+            continue
+        kind = room.partition(":")[0]
+        spec = ROOM_KINDS.get(kind)
+        target, action = room_target(room)
+        if spec is not None and target is not None and access.can(user, action, target):
+            if spec.on_kept is not None:
+                spec.on_kept(sid, user, target)
+            continue
+        socketio.server.leave_room(sid, room, namespace="/")
+        joined = _JOINED.get(sid)
+        if joined and room in joined:
+            joined.discard(room)
+            _left(sid, [room])
+        if spec is not None and spec.on_revoked is not None:
+            spec.on_revoked(sid, room)
+        socketio.emit("room.closed", {"room": room}, to=sid)
+
+
+def _process_id(app):
+    return app.extensions.setdefault("hub_process_id", uuid.uuid4().hex)
+
+
+def _publisher(app):
+    client = app.extensions.get("hub_access_redis")
+    if client is None:
+        import redis
+
+        client = app.extensions["hub_access_redis"] = redis.Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5)
+    return client
+
+
+class _AccessWatch:
+    """This process's watch over its connections: access changes published by the other processes
+    (with Redis), and guest periods that end while a guest is connected."""
+
+    def __init__(self, app):
+        self.app = app
+        self.stopped = threading.Event()
+        self.interval = float(app.config.get("REALTIME_EXPIRY_CHECK_SECONDS", 30))
+        self.last_check = None
+
+    def start(self):
+        socketio.start_background_task(self._expiries)
+        if self.app.config.get("REDIS_URL"):
+            socketio.start_background_task(self._listen)
+
+    def stop(self):
+        self.stopped.set()
+
+    def _expiries(self):
+        from .timeutil import utcnow
+
+        self.last_check = utcnow()
+        while not self.stopped.is_set():
+            socketio.sleep(self.interval)
+            if self.stopped.is_set():
+                return
+            now = utcnow()
+            try:
+                users = self._expired_between(self.last_check, now)
+            except Exception:
+                logging.getLogger(__name__).exception("Guest periods not checked")
+                continue
+            self.last_check = now
+            if users:
+                recheck_local(self.app, users)
+
+    def _expired_between(self, start, end):
+        import sqlalchemy as sa
+
+        from .communities.models import Membership
+        from .extensions import db
+
+        connected = {conn.user_id for conn in list(_CONNECTIONS.values())}
+        if not connected:
+            return []
+        with self.app.app_context():
+            try:
+                return list(db.session.execute(
+                    sa.select(Membership.user_id).where(
+                        Membership.expires_at > start, Membership.expires_at <= end, Membership.user_id.in_(sorted(connected))
+                    )
+                ).scalars())
+            finally:
+                db.session.remove()
+
+    def _listen(self):
+        import redis
+
+        process = _process_id(self.app)
+        while not self.stopped.is_set():
+            try:
+                client = redis.Redis.from_url(self.app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(ACCESS_CHANNEL)
+                while not self.stopped.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        socketio.sleep(0)
+                        continue
+                    try:
+                        data = json.loads(message["data"])
+                    except (TypeError, ValueError):
+                        continue
+                    if not isinstance(data, dict) or data.get("from") == process:
+                        continue
+                    users = [u for u in data.get("users", []) if isinstance(u, int)]
+                    rooms = [r for r in data.get("rooms", []) if isinstance(r, str)]
+                    recheck_local(self.app, users, rooms)
+                pubsub.close()
+            except Exception:
+                logging.getLogger(__name__).warning("Access changes from Redis not received; trying again", exc_info=True)
+                self.stopped.wait(2)
+
+
+def _start_access_watch(app):
+    with _stores_lock:
+        if app.extensions.get("hub_access_watch") is not None:
+            return
+        watcher = app.extensions["hub_access_watch"] = _AccessWatch(app)
+    watcher.start()
+
+
+def stop(app):
+    """Stop this application's access watch (tests build many applications in one process)."""
+    watcher = app.extensions.pop("hub_access_watch", None)
+    if watcher is not None:
+        watcher.stop()
+
+
+from sqlalchemy import inspect as sa_inspect  # noqa: E402
+
+_sa_event.listen(_Session, "after_flush", _collect)
+_sa_event.listen(_Session, "after_soft_rollback", _discard_recheck)
+# Checked before the commit's events leave (registered after them, so insert it first).
+_sa_event.listen(_Session, "after_commit", _recheck_after_commit, insert=True)
+
+
+def _user_affects(user, deleted):
+    if deleted or changed(user, "session_version", "is_active_account"):
+        return [user.id], []
+    return None
+
+
+def _membership_affects(membership, deleted):
+    if deleted or changed(membership, "role", "expires_at"):
+        return [membership.user_id], []
+    return None
+
+
+def _token_affects(token, deleted):
+    if deleted or changed(token, "revoked_at"):
+        return [token.user_id], []
+    return None
+
+
+def _community_affects(community, deleted):
+    if deleted or changed(community, "visibility"):
+        return [], [f"community:{community.slug}"]
+    return None
+
+
+def _watch_core():
+    from .accounts.models import ApiToken, User
+    from .communities.models import Community, Membership
+
+    watch(User, _user_affects)
+    watch(Membership, _membership_affects)
+    watch(ApiToken, _token_affects)
+    watch(Community, _community_affects)
+
+
+_watch_core()

@@ -89,11 +89,12 @@ BUILT_APPS = []
 
 
 def stop_built_apps():
-    from hub import pagecache
+    from hub import pagecache, realtime
     from hub.notes import live
 
     while BUILT_APPS:
         app = BUILT_APPS.pop()
+        realtime.stop(app)
         live.stop(app)
         pagecache.dispose(app)
 

@@ -11,3 +11,19 @@ def init_app(app):
     search.register("thread", thread_document, load_threads, all_ids=all_thread_ids)
     search.register("post", post_document, load_posts, all_ids=all_post_ids)
     register_periodic("link-preview-images", images.sweep, images.SWEEP_SECONDS)
+
+
+def _thread_affects(thread, deleted):
+    return ([], [f"thread:{thread.id}"]) if deleted or realtime.changed(thread, "community_id") else None
+
+
+def _invitee_affects(invitee, deleted):
+    return ([invitee.user_id], []) if deleted else None
+
+
+from .. import realtime  # noqa: E402
+from .models import Thread, ThreadInvitee  # noqa: E402
+
+realtime.register_room("thread", realtime.by_id(Thread), "thread.read")
+realtime.watch(Thread, _thread_affects)
+realtime.watch(ThreadInvitee, _invitee_affects)

@@ -180,5 +180,4 @@ def share_note(note_id):
         db.session.rollback()
         raise service_error(error) from None
     db.session.commit()
-    live.recheck(note)
     return jsonify(note_json(note, user))

@@ -336,31 +336,6 @@ def wait_idle(timeout=5.0):
     return False
 
 
-def recheck(note):
-    """After sharing changed: connections that may no longer read the note leave its room; the
-    others get their editing right again."""
-    from .. import access
-    from ..accounts.models import User
-
-    live = registry().get(note.id)
-    if live is None:
-        return
-    with live.lock:
-        editors = list(live.editors.items())
-    for sid, who in editors:
-        user = db.session.get(User, who["user_id"])
-        if user is not None and access.can(user, "note.read", note):
-            who["can_edit"] = access.can(user, "note.edit", note)
-            continue
-        with live.lock:
-            live.editors.pop(sid, None)
-        try:
-            socketio.server.leave_room(sid, live.room, namespace="/")
-        except Exception:  # already gone
-            pass
-        socketio.emit("note:closed", {"note": note.id}, to=sid)
-
-
 def current_text(note):
     """The live text while people edit (ahead of the last revision by at most the persist interval)."""
     live = registry().get(note.id)

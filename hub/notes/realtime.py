@@ -14,10 +14,11 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import emit, join_room, leave_room
 
-from .. import access
+from .. import access, realtime
 from ..realtime import on_disconnect_call
 from ..extensions import db, socketio
 from . import live
+from .models import Note, NoteShare
 
 MAX_UPDATE = 2 * 1024 * 1024
 log = logging.getLogger(__name__)
@@ -133,3 +134,36 @@ def on_disconnect(sid):
     for note_id, client_id in live.leave(sid):
         if client_id is not None:
             socketio.emit("note:left", {"note": note_id, "clients": [client_id]}, to=live.room(note_id))
+
+
+# --- access: a note's room is read through "note.read"; losing it closes the note for that connection
+
+
+def _revoked(sid, room):
+    note_id = int(room.partition(":")[2])
+    who = live.leave_note(note_id, sid)
+    socketio.emit("note:closed", {"note": note_id}, to=sid)
+    if who is not None and who.get("client_id") is not None:
+        socketio.emit("note:left", {"note": note_id, "clients": [who["client_id"]]}, to=live.room(note_id))
+
+
+def _kept(sid, user, note):
+    """Still a reader: editing follows the current right (a member made observer now only reads)."""
+    who = live.editors_of(note.id).get(sid)
+    if who is not None:
+        who["can_edit"] = access.can(user, "note.edit", note)
+
+
+def _note_affects(note, deleted):
+    if not deleted and realtime.changed(note, "visibility", "owner_id", "community_id"):
+        return [], [live.room(note.id)]
+    return None
+
+
+def _share_affects(share, deleted):
+    return ([], [live.room(share.note_id)]) if deleted else None
+
+
+realtime.register_room("note", realtime.by_id(Note), "note.read", on_revoked=_revoked, on_kept=_kept)
+realtime.watch(Note, _note_affects)
+realtime.watch(NoteShare, _share_affects)

@@ -185,7 +185,6 @@ def share(note_id):
             show_service_error(form, error)
         else:
             db.session.commit()
-            live.recheck(note)
             flash(_("Sharing saved."), "success")
             return redirect(url_for("notes.show", note_id=note.id))
     return render_template("notes/share.html", form=form, **_context(note)), 422 if form.errors else 200
