@@ -35,9 +35,10 @@ def plain(text):
 import re  # noqa: E402
 import unicodedata  # noqa: E402
 
+from . import kinds  # noqa: E402
+
 _CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
 MENTION_RE = re.compile(r"(?<![\w@/.\[])@([\w][\w.\-]{0,59}[\w]|[\w])", re.U)
-REFERENCE_RE = re.compile(r"(?<![\w&#/\[])#(resource|meeting|thread|note|post)-(\d{1,9})\b")
 TAG_PATTERN = r"[^\W\d_][\w\-]{0,49}"  # a letter, then up to 49 letters, digits, hyphens or underscores
 HASHTAG_RE = re.compile(r"(?<![\w&#/\[])#(" + TAG_PATTERN + ")", re.U)
 _TAG_RE = re.compile(TAG_PATTERN, re.U)
@@ -69,16 +70,17 @@ def expand(text, mention=None, reference=None, hashtag=None, autolink=False):
             segment = MENTION_RE.sub(_mention, segment)
         if reference is not None:
             def _reference(match):
-                hit = reference(match.group(1), int(match.group(2)))
+                kind = kinds.by_prefix(match.group(1))
+                hit = reference(kind.name, int(match.group(2))) if kind is not None else None
                 if hit is None:
                     return match.group(0)
-                found["references"].append((match.group(1), int(match.group(2))))
+                found["references"].append((kind.name, int(match.group(2))))
                 return f"[{_md_text(hit[0])}]({hit[1]})"
 
-            segment = REFERENCE_RE.sub(_reference, segment)
+            segment = kinds.reference_pattern().sub(_reference, segment)
         if hashtag is not None:
             def _hashtag(match):
-                if REFERENCE_RE.fullmatch(match.group(0)):  # an unresolved #kind-id stays as it is
+                if kinds.reference_pattern().fullmatch(match.group(0)):  # an unresolved #kind-id stays as it is
                     return match.group(0)
                 hit = hashtag(match.group(1))
                 if hit is None:

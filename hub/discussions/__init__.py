@@ -11,6 +11,29 @@ def init_app(app):
     search.register("thread", thread_document, load_threads, all_ids=all_thread_ids)
     search.register("post", post_document, load_posts, all_ids=all_post_ids)
     register_periodic("link-preview-images", images.sweep, images.SWEEP_SECONDS)
+    register_kinds()
+
+
+def register_kinds():
+    import sqlalchemy as sa
+    from flask_babel import lazy_gettext as _l
+
+    from .. import kinds
+    from ..extensions import db
+
+    def recent(community):
+        return db.session.execute(sa.select(Thread).where(Thread.community_id == community.id).order_by(Thread.id.desc()).limit(100)).scalars().all()
+
+    kinds.register(
+        "thread", Thread, "thread.read", "discussions.thread", "thread_id", label=lambda t: t.title,
+        noun=_l("Discussion"), attach_label=_l("Discussion: %(title)s"), icon="chat", prefixes=("discussion",),
+        search_kind="thread", attachable=True, recent=recent,
+    )
+    kinds.register(
+        "post", Post, "thread.read", "discussions.post", "post_id", label=lambda p: f"{p.thread.title} #{p.id}",
+        noun=_l("Message"), icon="chat", prefixes=("message",), search_kind="post",
+        read_target=lambda p: p.thread, community_id=lambda p: p.thread.community_id,
+    )
 
 
 def _thread_affects(thread, deleted):
@@ -22,7 +45,7 @@ def _invitee_affects(invitee, deleted):
 
 
 from .. import realtime  # noqa: E402
-from .models import Thread, ThreadInvitee  # noqa: E402
+from .models import Post, Thread, ThreadInvitee  # noqa: E402
 
 realtime.register_room("thread", realtime.by_id(Thread), "thread.read")
 realtime.watch(Thread, _thread_affects)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, pagecache, search
+from .. import access, kinds, pagecache, search
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
@@ -182,42 +182,6 @@ def mention_candidates(community, query, limit=8):
     return [{"handle": handle, "name": user.display_name, "organization": user.organization, "id": user.id} for handle, user in hits[:limit]]
 
 
-def _reference_target(community, kind, object_id, user):
-    """(label, url) for a #kind-id reference the writer may read, in the same community."""
-    target, action, endpoint, key = None, None, None, None
-    if kind == "resource":
-        from ..resources.models import Resource
-
-        target, action, endpoint, key = get(Resource, object_id), "resource.read", "resources.show", "resource_id"
-        label = target.title if target else ""
-    elif kind == "meeting":
-        from ..meetings.models import Meeting
-
-        target, action, endpoint, key = get(Meeting, object_id), "meeting.read", "meetings.show", "meeting_id"
-        label = target.title if target else ""
-    elif kind == "thread":
-        target, action, endpoint, key = get(Thread, object_id), "thread.read", "discussions.thread", "thread_id"
-        label = target.title if target else ""
-    elif kind == "post":
-        target = get(Post, object_id)
-        if target is None or not access.can(user, "thread.read", target.thread) or target.thread.community_id != community.id:
-            return None
-        return (f"{target.thread.title} #{target.id}", url_for("discussions.post", post_id=target.id))
-    elif kind == "note":
-        try:
-            from ..notes.models import Note
-        except ImportError:
-            return None
-        target, action, endpoint, key = get(Note, object_id), "note.read", "notes.show", "note_id"
-        label = getattr(target, "title", "") if target else ""
-    if target is None or getattr(target, "community_id", None) != community.id or not access.can(user, action, target):
-        return None
-    try:
-        return (label or f"#{kind}-{object_id}", url_for(endpoint, **{key: object_id}))
-    except Exception:  # an endpoint that does not exist (yet): leave the text as it is
-        return None
-
-
 def prepare(community, author, text):
     """(html, mentioned users, hashtags, urls) for a post's Markdown."""
     people = mentionable(community)
@@ -225,7 +189,7 @@ def prepare(community, author, text):
         text,
         mention=lambda handle: (people[handle.lower()].display_name, url_for("accounts.user_profile", user_id=people[handle.lower()].id))
         if handle.lower() in people else None,
-        reference=lambda kind, object_id: _reference_target(community, kind, object_id, author),
+        reference=lambda kind, object_id: kinds.reference(author, kind, object_id, community.id),
         hashtag=lambda tag: (tag, url_for("discussions.index", slug=community.slug, tag=tag.lower())),
         autolink=True,
     )

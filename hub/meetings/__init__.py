@@ -11,3 +11,24 @@ def init_app(app):
 
     search.register("meeting", to_document, load, all_ids=all_ids)
     register_periodic("meeting-reminders", run_reminders, REMINDER_INTERVAL_SECONDS)
+    register_kinds()
+
+
+def register_kinds():
+    import sqlalchemy as sa
+    from flask_babel import lazy_gettext as _l
+
+    from .. import kinds
+    from ..extensions import db
+    from .models import Meeting
+
+    def recent(community):
+        return db.session.execute(
+            sa.select(Meeting).where(Meeting.community_id == community.id, Meeting.cancelled_at.is_(None)).order_by(Meeting.start.desc()).limit(100)
+        ).scalars().all()
+
+    kinds.register(
+        "meeting", Meeting, "meeting.read", "meetings.show", "meeting_id", label=lambda m: m.title,
+        noun=_l("Meeting"), attach_label=_l("Meeting: %(title)s"), icon="calendar", prefixes=("rencontre",),
+        search_kind="meeting", attachable=True, recent=recent,
+    )

@@ -12,7 +12,7 @@ from babel.dates import format_time as babel_time
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, search
+from .. import access, kinds, search
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..exceptions import ServiceError
@@ -662,27 +662,17 @@ def open_follow_ups(community):
     ).scalars().all()
 
 
-RESOURCE_REFERENCE = re.compile(r"#resource-(\d{1,9})\b|/resources/(\d{1,9})\b")
-
-
 def mentioned_resources(meeting, user):
     """Resources named in the description or the agenda (#resource-12, or a link to /resources/12)
     that the user may read."""
-    from ..resources import service as resources
-
     texts = [meeting.description] + [f"{i.title}\n{i.details}" for i in meeting.agenda_items]
     ids = []
     for text in texts:
-        for match in RESOURCE_REFERENCE.finditer(text or ""):
-            number = int(match.group(1) or match.group(2))
+        for number in kinds.references_in(text, "resource", url_path="/resources/"):
             if number not in ids:
                 ids.append(number)
-    found = []
-    for number in ids[:50]:
-        resource = resources.get(number)
-        if resource is not None and resource.community_id == meeting.community_id and access.can(user, "resource.read", resource):
-            found.append(resource)
-    return found
+    found = [kinds.readable(user, "resource", number, meeting.community_id) for number in ids[:50]]
+    return [resource for resource in found if resource is not None]
 
 
 def linked_notes(meeting, user):

@@ -8,6 +8,7 @@ def init_app(app):
     from .service import all_ids, load, to_document
 
     search.register("note", to_document, load, all_ids=all_ids)
+    register_kinds()
     live.init_app(app)
 
     @app.template_global()
@@ -18,3 +19,15 @@ def init_app(app):
         from .service import notes_attached
 
         return notes_attached(kind, object_id, current_user)
+
+
+def register_kinds():
+    from flask_babel import lazy_gettext as _l
+
+    from .. import kinds
+    from .models import Note
+
+    kinds.register(
+        "note", Note, "note.read", "notes.show", "note_id", label=lambda n: n.title,
+        noun=_l("Note"), icon="note", search_kind="note",
+    )

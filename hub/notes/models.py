@@ -7,7 +7,6 @@ from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
 
 VISIBILITIES = ("private", "members", "community")
-ATTACHABLE = ("meeting", "thread", "resource")
 MAX_TITLE = 200
 MAX_BODY = 200_000
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, search
+from .. import access, kinds, search
 from ..communities.models import Membership
 from ..exceptions import ServiceError
 from ..extensions import db
@@ -15,7 +15,7 @@ from ..markup import plain
 from ..search.base import SearchDocument
 from ..timeutil import utcnow
 from . import crdt
-from .models import ATTACHABLE, MAX_BODY, MAX_TITLE, VISIBILITIES, Note, NoteRevision, NoteShare, NoteTemplate
+from .models import MAX_BODY, MAX_TITLE, VISIBILITIES, Note, NoteRevision, NoteShare, NoteTemplate
 
 MAX_SHARES = 200
 MAX_TEMPLATES = 50
@@ -121,22 +121,9 @@ def _check_visibility(visibility):
 # --- what a note is attached to -------------------------------------------------------------
 
 
-def _attachable_model(kind):
-    if kind == "meeting":
-        from ..meetings.models import Meeting
-
-        return Meeting, "meeting.read"
-    if kind == "resource":
-        from ..resources.models import Resource
-
-        return Resource, "resource.read"
-    if kind == "thread":
-        try:
-            from ..discussions.models import Thread
-        except ImportError:
-            return None, None
-        return Thread, "thread.read"
-    return None, None
+def _attachable(kind):
+    found = kinds.get(kind)
+    return found if found is not None and found.attachable else None
 
 
 def parse_attachment(value):
@@ -144,14 +131,13 @@ def parse_attachment(value):
     if value in (None, ""):
         return None
     kind, _sep, number = value.partition(":") if isinstance(value, str) else ("", "", "")
-    if kind not in ATTACHABLE or not number.isdigit() or not 0 < int(number) < 2**31:
+    if _attachable(kind) is None or not number.isdigit() or not 0 < int(number) < 2**31:
         raise ServiceError(_l("Attach the note to a meeting, a thread or a resource of this community."), field="attached_to")
     return kind, int(number)
 
 
 def attachment_target(kind, object_id):
-    model, _action = _attachable_model(kind)
-    return get(model, object_id) if model is not None else None
+    return kinds.find(kind, object_id) if _attachable(kind) is not None else None
 
 
 def check_attachment(community, user, attachment):
@@ -159,9 +145,8 @@ def check_attachment(community, user, attachment):
     if attachment is None:
         return None
     kind, object_id = attachment
-    model, action = _attachable_model(kind)
-    target = get(model, object_id) if model is not None else None
-    if target is None or getattr(target, "community_id", None) != community.id or not access.can(user, action, target):
+    target = kinds.readable(user, kind, object_id, community.id) if _attachable(kind) is not None else None
+    if target is None:
         raise ServiceError(_l("Attach the note to a meeting, a thread or a resource of this community."), field="attached_to")
     return kind, object_id
 

@@ -2,12 +2,11 @@
 and a community's note templates."""
 import re
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import access
+from .. import access, kinds
 from ..accounts.forms import ConfirmForm
 from ..communities.views import community_or_404
 from ..exceptions import ServiceError
@@ -33,26 +32,11 @@ def note_or_404(note_id, action="note.read"):
 
 
 def attachment_choices(community):
-    """("", none), then the community's meetings and resources (and threads, when discussions exist)."""
-    from ..meetings.models import Meeting
-    from ..resources.models import Resource
-
+    """("", none), then the recent objects of each kind a note may be attached to (meetings,
+    resources, threads…), as the registry of kinds lists them."""
     found = [("", _("Nothing"))]
-    meetings = db.session.execute(
-        sa.select(Meeting).where(Meeting.community_id == community.id, Meeting.cancelled_at.is_(None)).order_by(Meeting.start.desc()).limit(100)
-    ).scalars()
-    found += [(f"meeting:{m.id}", _("Meeting: %(title)s", title=m.title)) for m in meetings]
-    resources = db.session.execute(
-        sa.select(Resource).where(Resource.community_id == community.id).order_by(Resource.id.desc()).limit(100)
-    ).scalars()
-    found += [(f"resource:{r.id}", _("Resource: %(title)s", title=r.title)) for r in resources]
-    try:
-        from ..discussions.models import Thread
-    except ImportError:
-        Thread = None
-    if Thread is not None and hasattr(Thread, "community_id"):
-        threads = db.session.execute(sa.select(Thread).where(Thread.community_id == community.id).order_by(Thread.id.desc()).limit(100)).scalars()
-        found += [(f"thread:{t.id}", _("Discussion: %(title)s", title=t.title)) for t in threads]
+    for kind in kinds.attachable():
+        found += [(f"{kind.name}:{obj.id}", str(kind.attach_label) % {"title": kind.label(obj)}) for obj in kind.recent(community)]
     return found
 
 

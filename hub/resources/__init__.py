@@ -7,3 +7,22 @@ def init_app(app):
     from .service import all_ids, load, to_document
 
     search.register("resource", to_document, load, all_ids=all_ids)
+    register_kinds()
+
+
+def register_kinds():
+    import sqlalchemy as sa
+    from flask_babel import lazy_gettext as _l
+
+    from .. import kinds
+    from ..extensions import db
+    from .models import Resource
+
+    def recent(community):
+        return db.session.execute(sa.select(Resource).where(Resource.community_id == community.id).order_by(Resource.id.desc()).limit(100)).scalars().all()
+
+    kinds.register(
+        "resource", Resource, "resource.read", "resources.show", "resource_id", label=lambda r: r.title,
+        noun=_l("Resource"), attach_label=_l("Resource: %(title)s"), icon="file", prefixes=("ressource",),
+        search_kind="resource", attachable=True, recent=recent,
+    )
