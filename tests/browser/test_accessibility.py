@@ -132,3 +132,48 @@ def test_english_pages_have_no_serious_violations(hub, new_context):
     paths = ["/", f"/c/{hub['slug']}/members", "/account", "/no-such-page"]
     report = scan_pages(page, paths, status={"/no-such-page": 404})
     assert not report, "\n" + "\n".join(report)
+
+
+FOCUS_CONTRAST_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  // The ring is drawn around the element, over its container: the first ancestor with a background.
+  let node = el.parentElement, bg = null;
+  while (node) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length >= 3 && (c.length < 4 || c[3] > 0)) { bg = c; break; }
+    node = node.parentElement;
+  }
+  bg = bg || [255, 255, 255];
+  const ring = rgb(style.outlineColor);
+  const [a, b] = [lum(ring), lum(bg)].sort((x, y) => y - x);
+  return {what: el.outerHTML.slice(0, 120), width: style.outlineWidth, style: style.outlineStyle, ratio: (a + 0.05) / (b + 0.05)};
+}
+"""
+
+
+@pytest.mark.parametrize("who", ["anonymous", "member"])
+def test_the_focus_ring_stands_out_on_every_background(hub, new_context, who):
+    """Going through the page with the keyboard, every focused element shows a ring of at least
+    3:1 against what surrounds it (the green header included)."""
+    page = new_context().new_page()
+    if who == "member":
+        log_in(page, OWNER)
+    problems = []
+    for path in ["/", f"/c/{hub['slug']}"]:
+        page.goto(path)
+        for _step in range(40):
+            page.keyboard.press("Tab")
+            found = page.evaluate(FOCUS_CONTRAST_JS)
+            if found is None:
+                continue
+            if found["style"] == "none" or found["ratio"] < 3:
+                problems.append(f"{path}: {found['ratio']:.2f}:1 {found['style']} {found['what']}")
+    assert not problems, "\n".join(problems)
