@@ -87,8 +87,7 @@ def require(action, target=None, user=None):
     if can(user, action, target):
         return
     # Checked before asking to log in, so a login redirect never reveals that a private community exists.
-    community = getattr(target, "community", target)
-    if hasattr(community, "visibility") and not can(user, "community.see", community):
+    if conceals(user, action, target):
         abort(404)
     if not _authenticated(user) and action not in PUBLIC_ACTIONS:
         if request.blueprint == "api":
@@ -97,6 +96,27 @@ def require(action, target=None, user=None):
 
         abort(login_manager.unauthorized())
     abort(403)
+
+
+# Objects whose very existence is kept from those who may not read them, by the rule that reads them:
+# refusing any action on one answers 404 to them, as for an object that does not exist.
+CONCEALED_BY = {
+    "poll.read": "poll.read",
+    "poll.answer": "poll.read",
+    "poll.manage": "poll.read",
+}
+
+
+def conceals(user, action, target):
+    """True when refusing ``action`` must not reveal that the target exists (a 404, not a 403 or a
+    request to log in): its community is hidden from the user, or the user, signed in, may not read
+    the target itself (a poll sent to chosen people). Anonymous visitors of a community they may
+    see are still asked to log in, so that an emailed link works once they have."""
+    community = getattr(target, "community", target)
+    if hasattr(community, "visibility") and not can(user, "community.see", community):
+        return True
+    read = CONCEALED_BY.get(action)
+    return read is not None and _authenticated(user) and not can(user, read, target)
 
 
 # Actions an anonymous visitor may be granted; for the others anonymity means "log in first".

@@ -74,6 +74,15 @@ def send_reminders():
     click.echo(f"{run_reminders(current_app._get_current_object())} reminder(s) queued.")
 
 
+@hub_cli.command("clean-uploads")
+def clean_uploads():
+    """Remove files of the upload folder that no resource version refers to, left over an hour ago
+    by an interrupted upload (the worker also does it every hour)."""
+    from .resources.service import sweep_uploads
+
+    click.echo(f"{sweep_uploads()} orphan file(s) removed.")
+
+
 @hub_cli.command("serve")
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="HOST or 127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="PORT or 5000")

@@ -1,32 +1,53 @@
 """Security headers on every response, the user loader for sessions and API tokens, and a guard
 against malformed input."""
+import re
 from datetime import timedelta
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 
 from .extensions import db, login_manager
 
 TOKEN_USE_PRECISION = timedelta(minutes=1)  # how often a token's "last used" time is rewritten
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self' ws: wss:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src {connect}",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def websocket_origins():
+    """The WebSocket addresses pages may open: the hub's public address and the host the page was
+    asked for (the two origins Socket.IO's origin check accepts, see hub/__init__.py), as ws:// or
+    wss:// after their http:// or https://. A Host header that is not a plain host name is left out."""
+    found = []
+    public = urlsplit(current_app.config.get("BASE_URL") or "")
+    candidates = [(public.scheme, public.netloc)]
+    if has_request_context():
+        candidates.append((request.scheme, request.host))
+    for scheme, host in candidates:
+        if scheme in ("http", "https") and host and _HOST.match(host):
+            origin = f"{'wss' if scheme == 'https' else 'ws'}://{host.lower()}"
+            if origin not in found:
+                found.append(origin)
+    return found
+
+
+def content_security_policy():
+    return "; ".join(CSP_DIRECTIVES).format(connect=" ".join(["'self'", *websocket_origins()]))
 
 
 def set_security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

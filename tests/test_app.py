@@ -155,3 +155,17 @@ def test_sqlite_commits_through_a_write_ahead_log(app, backend):
     with app.app_context():
         assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert db.session.execute(sa.text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
+
+
+@pytest.mark.config(BASE_URL="https://hub.example.org")
+def test_csp_lets_pages_open_websockets_only_to_the_hub(client):
+    """connect-src names the hub's own WebSocket origins (its public address and the host the page
+    was asked for), never any ws: or wss: host."""
+    csp = client.get("/login", base_url="http://localhost:5000").headers["Content-Security-Policy"]
+    connect = next(d for d in csp.split("; ") if d.startswith("connect-src "))
+    assert connect.split() == ["connect-src", "'self'", "wss://hub.example.org", "ws://localhost:5000"]
+    csp = client.get("/login", base_url="https://hub.example.org").headers["Content-Security-Policy"]
+    assert "connect-src 'self' wss://hub.example.org;" in csp
+    # A Host header that is not a host name adds nothing to the policy.
+    csp = client.get("/login", headers={"Host": "evil.example;script-src *"}).headers["Content-Security-Policy"]
+    assert "evil" not in csp and "connect-src 'self' wss://hub.example.org;" in csp

@@ -440,3 +440,28 @@ def test_form_post_without_csrf_token_is_a_localized_400(app, scene):
     after = scene.counts()
     assert after.pop("api_tokens") == before.pop("api_tokens") + 1
     assert after == before
+
+
+NUMERIC_PARAMETERS = ["page", "per_page", "year", "theme", "month", "category", "v", "a", "b", "attached_to", "limit", "offset", "id"]
+
+
+def test_out_of_range_numbers_in_query_strings_and_paths(app, scene):
+    """Every GET route with numbers no column holds (beyond 64 bits, beyond 32, negative, huge) in
+    its numeric query parameters and its ids: a page or a JSON error, never a 500."""
+    problems = []
+    numbers = ["99999999999999999999", "2147483648", "-1", "9" * 5000]
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        real = scene.real_values(rule.endpoint, rule)
+        paths = [fill(rule, real)]
+        ints = [name for name, kind in converters(rule).items() if kind == "IntegerConverter"]
+        paths += [fill(rule, {**real, **{name: number for name in ints}}) for number in numbers[:2] if ints]
+        for path in paths:
+            for number in numbers:
+                query = "&".join(f"{name}={number}" for name in NUMERIC_PARAMETERS)
+                for actor in ACTORS:
+                    response = send(app, scene, actor, "GET", path, is_api(rule), query_string=query)
+                    if response.status_code >= 500:
+                        problems.append(f"GET {path}?…={number[:20]} [{actor}]: {response.status_code}")
+    report(problems)

@@ -41,8 +41,7 @@ def _require(action, target=None):
     if access.can(user, action, target):
         return user
     # Checked before asking anonymous callers to log in, so a 401 never reveals that a private slug exists.
-    community = getattr(target, "community", target)
-    if hasattr(community, "visibility") and not access.can(user, "community.see", community):
+    if access.conceals(user, action, target):
         raise ApiError(404)
     if authenticated_user() is None:
         raise ApiError(401, _("Send a valid API token in the header Authorization: Bearer <token>."))

@@ -48,10 +48,37 @@ class Refused(Exception):
     pass
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (or, for 6to4, in bits 16 to 48): a
+# NAT64 gateway or 6to4 relay would forward the connection to that IPv4 address, so it is the one checked.
+_WELL_KNOWN_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated (RFC 4291), still routed by some stacks
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765
+# IPv6 ranges refused whatever follows: local-use NAT64 (RFC 8215, the IPv4 address may sit at any
+# of several places) and the deprecated site-local addresses (RFC 3879), private in all but name.
+_REFUSED_V6 = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("fec0::/10"))
+
+
+def _embedded_ipv4(ip):
+    """The IPv4 address an IPv6 address stands for (NAT64, 6to4, IPv4-mapped or -compatible), or None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _WELL_KNOWN_NAT64 or ip in _IPV4_TRANSLATED or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _allowed_address(address, allow_private):
-    ip = ipaddress.ip_address(address)
+    ip = ipaddress.ip_address(address.split("%", 1)[0] if isinstance(address, str) else address)
     if allow_private:
         return True
+    if ip.version == 6:
+        if any(ip in network for network in _REFUSED_V6):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not _allowed_address(embedded, allow_private):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

@@ -305,8 +305,20 @@ def _gather(community, author, body, files):
         links.append((url, preview, image))
     from ..resources import service as resources
 
-    stored = resources.create_from_files(community, author, list(files or ())[:MAX_FILES], {"type": "reference", "language": "fr"})
+    files = list(files or ())[:MAX_FILES]
+    if files and not files_to_resources(author, community):
+        raise ServiceError(
+            _l("Attached files are filed in the community's resources, which your role does not let you add to: send the message without them."),
+            field="file", status=403, code="forbidden",
+        )
+    stored = resources.create_from_files(community, author, files, {"type": "reference", "language": "fr"})
     return _Gathered(body, html, mentioned, tags, links, stored)
+
+
+def files_to_resources(author, community):
+    """Whether a post's files and links are filed in the community's resources: only when its author
+    may add resources there (a guest invited to a thread may not; their links get a card all the same)."""
+    return access.can(author, "resource.create", community)
 
 
 def _new_post(thread, author, gathered, reply_to=None, event="new_post"):
@@ -344,14 +356,15 @@ def _attach(post, community, author, gathered):
 
     back = thread_url(post.thread, external=True)
     summary = str(_l("Shared in the discussion “%(title)s”: %(url)s", title=post.thread.title, url=back))
+    filing = files_to_resources(author, community)
     for url, preview, image in gathered.links:
         resource = resources.create(
             community, author,
             {"title": (preview.title or url)[:300], "type": "reference", "language": "fr", "summary": summary},
             url=url,
-        )
+        ) if filing else None
         attachment = PostAttachment(
-            post_id=post.id, resource_id=resource.id, kind="link", url=url,
+            post_id=post.id, resource_id=resource.id if resource else None, kind="link", url=url,
             title=preview.title, description=preview.description, image_url=preview.image_url,
         )
         _keep_image(attachment, image)

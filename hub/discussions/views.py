@@ -318,7 +318,8 @@ def _thread_context(thread, form, page=None, last_read=_READ_STATE_UNKNOWN):
         ]
     return dict(
         thread=thread, community=thread.community, posts=posts, page=page, pages=pages, last_read=last_read, form=form,
-        can_reply=can_reply, reactions=REACTIONS, reaction_form=ReactionForm(formdata=None), subscription_form=subscription,
+        can_reply=can_reply, can_file=service.files_to_resources(current_user, thread.community),
+        reactions=REACTIONS, reaction_form=ReactionForm(formdata=None), subscription_form=subscription,
         invite_form=invite_form, can_moderate=access.can(current_user, "thread.moderate", thread),
         can_mark_answer=access.can(current_user, "thread.mark_answer", thread),
         invitees=[i.user_id for i in thread.invitees],

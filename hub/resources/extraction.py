@@ -24,7 +24,9 @@ child runs this very file and, before touching the file, sets its own limits:
 * ``RLIMIT_CORE`` = 0.
 
 The parent also waits at most ``timeout`` seconds of wall-clock time, then kills the child's
-process group and answers ``failed`` / ``timeout``.
+process group and answers ``failed`` / ``timeout``. The child dies with its parent: a server killed
+mid-extraction leaves no child behind (on Linux the kernel sends it ``SIGKILL`` through
+``PR_SET_PDEATHSIG``; elsewhere a watchdog thread ends it once its parent is gone).
 
 Inside the child, before any library opens an OOXML or ODF container, the ZIP central directory is
 checked: at most 10 000 entries, no entry name that is absolute or contains a ``..`` component, no
@@ -497,19 +499,28 @@ def _child_command() -> list[str]:
     return [sys.executable, "-c", _BOOTSTRAP, os.path.abspath(__file__)]
 
 
-def _run_child(job: dict, timeout: float) -> ExtractionResult:
+PARENT_ENV = "HUB_EXTRACTION_PARENT_PID"
+WATCHDOG_SECONDS = 0.5
+
+
+def _start_child() -> subprocess.Popen:
     env = dict(os.environ, OPENPYXL_DEFUSEDXML="True", PYTHONIOENCODING="utf-8")
     env.pop("PYTHONSTARTUP", None)
+    env[PARENT_ENV] = str(os.getpid())  # the child dies with this process (see _die_with_parent)
+    return subprocess.Popen(
+        _child_command(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        close_fds=True,
+        start_new_session=True,  # its own process group, killed as a whole
+        env=env,
+    )
+
+
+def _run_child(job: dict, timeout: float) -> ExtractionResult:
     try:
-        child = subprocess.Popen(
-            _child_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            close_fds=True,
-            start_new_session=True,  # its own process group, killed as a whole
-            env=env,
-        )
+        child = _start_child()
     except OSError as error:  # no process to be had: out of memory or of process slots, most likely
         code = "memory" if error.errno in (errno.ENOMEM, errno.EAGAIN) else "unsupported"
         return _failed(code, f"could not start the extraction process ({error})")
@@ -1199,10 +1210,46 @@ def _read_decoded(path: str, encoding: str, chunk_size: int = MB):
 # --------------------------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """End this child when the process that started it ends, even by SIGKILL: it runs in a session
+    of its own, so nothing else would stop it. On Linux the kernel sends SIGKILL on the parent's
+    death (PR_SET_PDEATHSIG); a watchdog thread also checks the parent every WATCHDOG_SECONDS, for
+    the other platforms. A parent already gone before either was in place is noticed at once."""
+    import threading
+
+    try:
+        parent = int(os.environ.get(PARENT_ENV, ""))
+    except ValueError:
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def orphaned():
+        return os.getppid() != parent
+
+    if orphaned():
+        os._exit(1)
+
+    def watch():
+        while not orphaned():
+            threading.Event().wait(WATCHDOG_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="extraction-watchdog", daemon=True).start()
+
+
 def _child_main() -> int:
     import logging
     import warnings
 
+    _die_with_parent()
     answer_fd = os.dup(1)
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the answer
     try:

@@ -107,6 +107,28 @@ def _blob_in_use(sha):
     return db.session.execute(sa.select(ResourceVersion.id).filter_by(sha256=sha).limit(1)).first() is not None
 
 
+def _blobs_in_use(hashes):
+    found, hashes = set(), sorted(hashes)
+    for start in range(0, len(hashes), 500):
+        found.update(db.session.execute(
+            sa.select(ResourceVersion.sha256).where(ResourceVersion.sha256.in_(hashes[start:start + 500])).distinct()
+        ).scalars())
+    return found
+
+
+def sweep_uploads(_app=None):
+    """Remove the files of the upload folder that no version refers to, an hour after they were last
+    written (an upload interrupted by a crash, a transaction that rolled back). The email worker runs
+    it every SWEEP_SECONDS; ``flask hub clean-uploads`` runs it once. Returns how many went."""
+    removed = storage.sweep(current_app.config["UPLOAD_FOLDER"], _blobs_in_use)
+    for path in removed:
+        log.info("Removed the orphan upload %s", path.name)
+    return len(removed)
+
+
+SWEEP_SECONDS = 60 * 60
+
+
 def blob_path(version):
     return storage.blob_path(current_app.config["UPLOAD_FOLDER"], version.sha256)
 

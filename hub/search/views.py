@@ -15,6 +15,7 @@ bp = Blueprint("search", __name__)
 FILTERS = ("community", "kind", "type", "theme", "municipality", "year")
 PER_PAGE = 20
 MAX_PAGE = 500
+MIN_YEAR, MAX_YEAR = 1000, 9999
 
 
 def communities_by_id(ids):
@@ -48,6 +49,9 @@ def results():
             year = int(filters["year"])
         except ValueError:
             error = _("The year must be a number, such as 2021.")
+        else:
+            if not MIN_YEAR <= year <= MAX_YEAR:  # as the API: no row has another, and the index cannot hold one
+                year, error = None, _("The year must be between %(low)d and %(high)d.", low=MIN_YEAR, high=MAX_YEAR)
     searched = bool(query.strip() or any(filters.values()))
     if searched and error is None:
         try:

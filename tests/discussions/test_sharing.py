@@ -144,3 +144,55 @@ def test_files_dropped_in_are_attached_and_filed(app, cast):  # noqa: F811
     # Nothing of the refused message is kept, not even its first file's resource.
     assert client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "julie")).get_json()["resources"] == filed
     assert "compte-rendu.txt" not in client.get(created.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_guest_files_nothing_in_the_resources(app, cast):  # noqa: F811
+    """Guests may not add resources: invited to a thread, their links get a card but are not filed,
+    and their files are refused with a message saying why (nothing is stored)."""
+    import re
+    from pathlib import Path
+
+    def resources():
+        return client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "julie")).get_json()["resources"]
+
+    client = app.test_client()
+    thread_id = start_thread(client, cast)
+    julie = app.test_client()
+    login(julie, cast.emails["julie"])
+    assert julie.post(f"/threads/{thread_id}/invite", data={"invite-user": str(cast.ids["guest"])}).status_code == 302
+    before = resources()
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    files_before = sorted(uploads.rglob("*")) if uploads.exists() else []
+
+    link = "http://127.0.0.1:9/fiche-achat-local"  # a private address: a bare card, no request made
+    posted = client.post(f"/api/v1/threads/{thread_id}/posts", json={"body": f"Notre fiche : {link}"}, headers=auth(cast, "guest"))
+    assert posted.status_code == 201, posted.get_data(as_text=True)
+    assert resources() == before
+    (attachment,) = posted.get_json()["attachments"]
+    assert attachment["kind"] == "link" and attachment["url"] == link and attachment["resource_id"] is None
+
+    guest = app.test_client()
+    login(guest, cast.emails["guest"])
+    page = guest.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert 'data-testid="reply-form"' in page and 'name="files"' not in page
+    assert 'data-testid="link-card"' in page and "/resources/" not in page.split('data-testid="link-card"', 1)[1].split("</li>", 1)[0]
+
+    refused = guest.post(f"/threads/{thread_id}/reply", content_type="multipart/form-data", data={
+        "body": "Le compte rendu est joint.", "files": [(io.BytesIO("Compte rendu de la rencontre".encode()), "compte-rendu.txt")],
+    })
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "Le compte rendu est joint." in text and "ressources de la communauté" in text
+    assert resources() == before
+    assert (sorted(uploads.rglob("*")) if uploads.exists() else []) == files_before
+    assert "Le compte rendu est joint." not in guest.get(f"/threads/{thread_id}").get_data(as_text=True)
+
+    # A member's link and file are filed as before.
+    page = julie.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert 'name="files"' in page
+    sent = julie.post(f"/threads/{thread_id}/reply", content_type="multipart/form-data", data={
+        "body": f"Voici la mienne : {link}", "files": [(io.BytesIO("Bilan de Lévis".encode()), "bilan.txt")],
+    })
+    assert sent.status_code == 302
+    assert len(resources()) == len(before) + 2
+    assert re.search(r'href="/resources/\d+/download">bilan.txt', julie.get(sent.headers["Location"], follow_redirects=True).get_data(as_text=True))

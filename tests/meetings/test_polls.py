@@ -146,10 +146,39 @@ def test_chosen_invitees_only(app, client, cast):
     poll = create_poll(client, cast, invitees={"community": False, "users": [cast.ids["bruno"]]}).get_json()
     assert {m["to"] for m in emails(app)} == {cast.emails["bruno"]}
     assert client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "bruno")).status_code == 200
-    assert client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "chloe")).status_code == 403
-    assert client.put(f"/api/v1/polls/{poll['id']}/answers", json={"answers": {str(poll["slots"][0]["id"]): "yes"}}, headers=auth(cast, "chloe")).status_code == 403
+    assert client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "chloe")).status_code == 404
+    assert client.put(f"/api/v1/polls/{poll['id']}/answers", json={"answers": {str(poll["slots"][0]["id"]): "yes"}}, headers=auth(cast, "chloe")).status_code == 404
     response = create_poll(client, cast, invitees={"community": False, "users": [cast.ids["outsider"]]})
     assert response.status_code == 422
+
+
+def test_a_poll_for_chosen_people_is_not_found_by_the_others(app, client, cast):
+    """A member left out of a poll gets what an outsider gets for it, and for a poll that does not
+    exist: 404, on the pages and in the API; nothing says the poll is there."""
+    from tests.conftest import login
+
+    poll = create_poll(client, cast, invitees={"community": False, "users": [cast.ids["bruno"]]}).get_json()
+    slot = str(poll["slots"][0]["id"])
+    for who in ("chloe", "observer", "outsider"):
+        for poll_id in (poll["id"], poll["id"] + 1000):
+            api = [
+                client.get(f"/api/v1/polls/{poll_id}", headers=auth(cast, who)),
+                client.put(f"/api/v1/polls/{poll_id}/answers", json={"answers": {slot: "yes"}}, headers=auth(cast, who)),
+                client.post(f"/api/v1/polls/{poll_id}/finalize", json={"slot_id": int(slot)}, headers=auth(cast, who)),
+            ]
+            assert [r.status_code for r in api] == [404] * 3, (who, poll_id)
+            assert {r.get_json()["error"]["code"] for r in api} == {"not_found"}
+            browser = app.test_client()
+            login(browser, cast.emails[who])
+            pages = [
+                browser.get(f"/polls/{poll_id}"),
+                browser.post(f"/polls/{poll_id}/answer", data={f"slot-{slot}": "yes"}),
+                browser.post(f"/polls/{poll_id}/finalize", data={"slot_id": slot}),
+                browser.post(f"/polls/{poll_id}/close"),
+            ]
+            assert [r.status_code for r in pages] == [404] * 4, (who, poll_id)
+    # Those invited still read and answer it.
+    assert client.get(f"/api/v1/polls/{poll['id']}", headers=auth(cast, "bruno")).status_code == 200
 
 
 def test_choosing_the_slot_makes_a_meeting_and_invites_everyone(app, client, cast):

@@ -503,3 +503,67 @@ def test_module_works_without_flask():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=os.sep)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "PDF"
+
+
+def _children_of(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid):
+    """True while the process exists and is not a zombie (one nobody reaped still holds its pid)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_the_extraction_process_dies_with_its_parent(tmp_path):
+    """A server killed mid-extraction (SIGKILL: no cleanup runs) leaves no extraction process behind.
+    The child here waits for ever: its file is a named pipe that nobody writes."""
+    fifo = tmp_path / "bloque.txt"
+    os.mkfifo(fifo)
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('extraction', {extraction.__file__!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        f"job = {{'path': {str(fifo)!r}, 'mimetype': 'text/plain', 'timeout': 600.0, 'memory_mb': 512,"
+        " 'max_text_chars': 1000, 'max_unzipped_mb': 10}\n"
+        "module._run_child(job, 600.0)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=os.sep)
+    child = None
+    try:
+        deadline = time.monotonic() + 30
+        while child is None and time.monotonic() < deadline:
+            found = _children_of(parent.pid)
+            child = found[0] if found else None
+            time.sleep(0.05)
+        assert child is not None, "the extraction process did not start"
+        # Let it reach the pipe (where the kernel shows it waiting for a writer), a few seconds at most;
+        # a parent dying earlier must end it all the same.
+        ready_by = time.monotonic() + 5
+        while time.monotonic() < ready_by and _alive(child) and Path(f"/proc/{child}/wchan").read_text() != "wait_for_partner":
+            time.sleep(0.05)
+        assert _alive(child)
+        parent.kill()
+        parent.wait(timeout=10)
+        gone_by = time.monotonic() + 5
+        while _alive(child) and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        assert not _alive(child), "the extraction process outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if child is not None and _alive(child):
+            os.kill(child, 9)

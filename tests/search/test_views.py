@@ -129,3 +129,14 @@ def test_garbage_never_breaks_the_page_or_the_api(client, world):
         response = client.get(f"/api/v1/search?{query}", headers=auth(world.member_token))
         assert response.status_code in (200, 400, 404, 422), query
         assert "error" in response.get_json() or "total" in response.get_json()
+
+
+def test_a_year_out_of_range_gets_the_page_with_a_clear_message(client, world):
+    login(client, world.member)
+    for year in ("99999999999999999999", "2147483648", "-5", "999", "10000", "9" * 4000):
+        response = client.get(f"/search?q=economie&year={year}&page=99999999999999999999")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, (year, response.status_code)
+        assert 'data-testid="search-error"' in page, year
+        assert "L'année doit être comprise entre 1000 et 9999." in page.replace("&#39;", "'"), year
+    assert client.get("/search?q=economie&year=2024").status_code == 200
