@@ -84,6 +84,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
         self.MAX_FORM_MEMORY_SIZE = 1024 * 1024
         self.LOGIN_RATE_LIMIT = _env("HUB_LOGIN_RATE_LIMIT", "10 per minute")
+        # Failed logins for one account (email), from any address, on the login page and the API together.
+        self.LOGIN_ACCOUNT_RATE_LIMIT = _env("HUB_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute; 20 per hour")
         # Link previews never request private or loopback addresses unless this is set (tests serve pages on loopback).
         self.LINK_PREVIEW_ALLOW_PRIVATE = _env_bool("HUB_LINK_PREVIEW_ALLOW_PRIVATE", False)
         # A note edited live becomes a revision this often (and when its last editor leaves).
@@ -102,6 +104,7 @@ class Config:
         self.LANGUAGES = {"fr_CA": "Français", "en": "English"}
         self.INVITATION_DAYS = 14
         self.TOKEN_MAX_AGE = 60 * 60 * 2  # password reset and email change links
+        self.REGISTRATION_TOKEN_MAX_AGE = 60 * 60 * 24  # the link that confirms a registration
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -98,7 +98,7 @@ def handle_http_exception(error):
         return error.response
     if error.code is None or error.code < 400:
         return error
-    response = render_error(error.code)
+    response = render_error(error.code, _limit_message(error))
     if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response = _as_response(response)
         response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -110,6 +110,14 @@ def handle_http_exception(error):
         retry = getattr(error, "retry_after", None)
         response.headers.setdefault("Retry-After", str(int(retry)) if retry else "60")
     return response
+
+
+def _limit_message(error):
+    """The message a rate limit was given (e.g. the per-account login limit), else the usual one."""
+    limit = getattr(error, "limit", None)
+    if error.code == 429 and getattr(limit, "error_message", None):
+        return error.description
+    return None
 
 
 def _as_response(value):

@@ -45,6 +45,9 @@ EXPECTED = {
     ("POST", "core.set_language"): (OK_REDIRECT,) * 7,
     ("GET", "core.healthz"): EVERYONE_200,
     ("GET", "accounts.register"): (200,) + (OK_REDIRECT,) * 6,
+    ("GET", "accounts.registration_sent"): (OK_REDIRECT,) * 7,  # nothing sent from this session: back to the form
+    ("GET", "accounts.confirm_registration"): (400,) * 7,
+    ("POST", "accounts.confirm_registration"): (400,) * 7,
     ("GET", "accounts.login"): (200,) + (OK_REDIRECT,) * 6,
     ("POST", "accounts.logout"): (OK_REDIRECT,) * 7,
     ("GET", "accounts.request_reset"): EVERYONE_200,
@@ -374,7 +377,7 @@ def _discussions_world(app, community, member):
 
 def _url(app, endpoint, rule, args, world):
     values = {name: args[name] for name in rule.arguments if name in args}
-    if endpoint == "accounts.reset_password" or endpoint == "accounts.confirm_email":
+    if endpoint in ("accounts.reset_password", "accounts.confirm_email", "accounts.confirm_registration"):
         values["token"] = "not-a-valid-token"
     if endpoint == "communities.decide_request":
         values["decision"] = "decline"

@@ -60,6 +60,8 @@ class ResetPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(message=_l("Enter your password.")), max_len(200)], render_kw={"autocomplete": "current-password"})
     password = password_field(_l("New password"))
+    # Off unless ticked: a new password also ends the API tokens, as a reset does.
+    keep_tokens = BooleanField(_l("Keep my API tokens"), default=False)
     submit = SubmitField(_l("Change my password"))
 
 

@@ -101,3 +101,38 @@ class ApiToken(db.Model):
         if token is None or token.revoked_at is not None or not token.user.is_active:
             return None
         return token
+
+
+class PendingRegistration(db.Model):
+    """A registration waiting for its emailed link to be opened: the account is created only then,
+    so an address gets an account only when its owner confirms it, and registering answers the
+    same whether or not the address already has an account."""
+
+    __tablename__ = "pending_registrations"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    email = sa.Column(sa.String(254), nullable=False, index=True)
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    display_name = sa.Column(sa.String(120), nullable=False)
+    organization = sa.Column(sa.String(200), nullable=False, default="")
+    job_title = sa.Column(sa.String(200), nullable=False, default="")
+    locale = sa.Column(sa.String(10), nullable=False, default="fr_CA")
+    timezone = sa.Column(sa.String(64), nullable=False, default="America/Toronto")
+    # The invitation whose link opened the registration: the new account joins by it.
+    invitation_id = sa.Column(sa.Integer, sa.ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    next_path = sa.Column(sa.String(500), nullable=False, default="")
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = sa.Column(UTCDateTime, nullable=False, index=True)
+
+    invitation = db.relationship("Invitation")
+
+    @classmethod
+    def by_token(cls, raw):
+        """The registration a link names, while it is still valid."""
+        if not raw or len(raw) > 200:
+            return None
+        pending = db.session.execute(sa.select(cls).where(cls.token_hash == hash_token(raw))).scalar_one_or_none()
+        if pending is None or pending.expires_at <= utcnow():
+            return None
+        return pending

@@ -1,6 +1,8 @@
 """Account actions shared by the HTML views and the API."""
 import hashlib
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,10 +12,12 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from .. import audit
 from ..exceptions import ServiceError
 from ..extensions import db
 from ..notifications.mail import queue_email
-from .models import ApiToken, User
+from ..timeutil import utcnow
+from .models import ApiToken, PendingRegistration, User, hash_token
 
 _HASHERS = {}
 
@@ -75,6 +79,73 @@ def register(email, password, display_name, organization="", job_title="", local
     db.session.add(user)
     db.session.flush()
     return user
+
+
+# --- registration by emailed link -------------------------------------------------------
+
+
+def request_registration(email, password, display_name, organization="", job_title="", locale="fr_CA",
+                         timezone="America/Toronto", invitation=None, next_path=""):
+    """Start a registration. Whoever asks gets the same answer, whether or not the address already
+    has an account: a new address is sent a link that creates the account when opened; an address
+    with an account is told that someone tried to register with it, with links to log in and to
+    reset the password. The password is hashed either way, so both take as long."""
+    email = email.strip().lower()
+    password_hash = hash_password(password)
+    db.session.execute(sa.delete(PendingRegistration).where(PendingRegistration.expires_at <= utcnow()))
+    user = find_by_email(email)
+    if user is not None:
+        if user.is_active:
+            base = current_app.config["BASE_URL"]
+            queue_email(
+                user.email, _l("Someone tried to create an account with your address"), "email/registration_attempt.txt",
+                locale=user.locale, user=user, login_link=base + url_for("accounts.login"), reset_link=base + url_for("accounts.request_reset"),
+            )
+        return None
+    raw = secrets.token_urlsafe(32)
+    max_age = current_app.config["REGISTRATION_TOKEN_MAX_AGE"]
+    pending = PendingRegistration(
+        email=email, password_hash=password_hash, display_name=display_name.strip(),
+        organization=(organization or "").strip(), job_title=(job_title or "").strip(), locale=locale, timezone=timezone,
+        invitation=invitation, next_path=(next_path or "")[:500], token_hash=hash_token(raw),
+        expires_at=utcnow() + timedelta(seconds=max_age),
+    )
+    db.session.add(pending)
+    link = current_app.config["BASE_URL"] + url_for("accounts.confirm_registration", token=raw)
+    queue_email(
+        email, _l("Confirm your address to create your account"), "email/confirm_registration.txt",
+        locale=locale, name=pending.display_name, link=link, hours=max_age // 3600,
+    )
+    return pending
+
+
+def complete_registration(pending, invitation_required=False):
+    """Create the account a confirmation link was opened for; returns ``(user, membership)``, the
+    membership when the registration came from an invitation that is still pending (the account
+    joins by it, and the invitation is used). Every other link for the same address dies."""
+    from ..communities import service as communities
+
+    invitation = pending.invitation
+    usable = invitation is not None and invitation.status == "pending"
+    if invitation_required and not usable:
+        db.session.delete(pending)
+        raise ServiceError(_l("The invitation this account was asked from is no longer valid: ask for a new one."), status=409, code="invitation_invalid")
+    if find_by_email(pending.email) is not None:
+        _forget_registrations(pending.email)
+        raise ServiceError(_l("An account already uses this email address. Log in, or reset your password if you forgot it."), status=409)
+    user = User(
+        email=pending.email, password_hash=pending.password_hash, display_name=pending.display_name,
+        organization=pending.organization, job_title=pending.job_title, locale=pending.locale, timezone=pending.timezone,
+    )
+    db.session.add(user)
+    db.session.flush()
+    membership = communities.accept_invitation(invitation, user) if usable else None
+    _forget_registrations(pending.email)
+    return user, membership
+
+
+def _forget_registrations(email):
+    db.session.execute(sa.delete(PendingRegistration).where(PendingRegistration.email == email))
 
 
 def authenticate(email, password):
@@ -213,7 +284,43 @@ def create_token(user, name):
 
 
 def revoke_token(token):
-    from ..timeutil import utcnow
-
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+
+
+def active_token_count(user):
+    return db.session.execute(
+        sa.select(sa.func.count(ApiToken.id)).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalar_one()
+
+
+def revoke_all_tokens(user):
+    """Revoke every API token of ``user`` still in use; returns how many."""
+    result = db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
+# --- password changes -----------------------------------------------------------------
+
+
+def reset_password(user, password):
+    """A new password from an emailed reset link: whoever asked may not be the one who made the
+    tokens (the account may have been taken over), so every API token is revoked. Returns how many."""
+    set_password(user, password)
+    revoked = revoke_all_tokens(user)
+    audit.record("account.password_reset", user, user, api_tokens_revoked=revoked)
+    return revoked
+
+
+def change_password(user, password, keep_tokens=False):
+    """A new password chosen by the signed-in person: the API tokens are revoked unless they keep
+    them. Returns ``(revoked, kept)`` counts."""
+    set_password(user, password)
+    if keep_tokens:
+        revoked, kept = 0, active_token_count(user)
+    else:
+        revoked, kept = revoke_all_tokens(user), None
+    audit.record("account.password_change", user, user, api_tokens_revoked=revoked, api_tokens_kept=kept)
+    return revoked, kept or 0

@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, send_file, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import access
@@ -7,7 +7,7 @@ from ..exceptions import ServiceError
 from ..extensions import db, limiter
 from ..i18n import select_locale
 from ..urls import safe_next
-from . import service
+from . import limits, service
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -19,7 +19,7 @@ from .forms import (
     ResetRequestForm,
     TokenForm,
 )
-from .models import ApiToken, User
+from .models import ApiToken, PendingRegistration, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -33,31 +33,77 @@ def _private():
     g.private_page = True
 
 
+def _invitation_in_session():
+    """The invitation whose link this visitor opened, while it is still pending (else forgotten)."""
+    from ..communities.models import Invitation
+
+    token = session.get("invitation")
+    invitation = Invitation.by_token(token) if isinstance(token, str) else None
+    if invitation is None or invitation.status != "pending":
+        session.pop("invitation", None)
+        return None
+    return invitation
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limits.registration_per_address
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
-    if current_app.config["REGISTRATION"] != "open" and not session.get("invitation"):
+    invitation = _invitation_in_session()
+    if current_app.config["REGISTRATION"] != "open" and invitation is None:
         return render_template("accounts/registration_closed.html"), 403
     form = RegistrationForm()
     if form.validate_on_submit():
-        try:
-            user = service.register(
-                form.email.data, form.password.data, form.display_name.data,
-                form.organization.data, form.job_title.data, locale=select_locale(),
-            )
-        except ServiceError as error:
-            form.email.errors.append(str(error.message))
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
-            return redirect(safe_next())
+        # The same answer whether or not the address has an account: an email says which it is.
+        service.request_registration(
+            form.email.data, form.password.data, form.display_name.data, form.organization.data, form.job_title.data,
+            locale=select_locale(), invitation=invitation, next_path=safe_next(),
+        )
+        db.session.commit()
+        session.pop("invitation", None)  # one registration per opening of an invitation link
+        session["registration_email"] = form.email.data
+        return redirect(url_for("accounts.registration_sent"))
     return render_template("accounts/register.html", form=form), 422 if form.errors else 200
 
 
+@bp.route("/register/sent")
+def registration_sent():
+    email = session.get("registration_email")
+    if not email:
+        return redirect(url_for("accounts.register"))
+    return render_template("accounts/registration_sent.html", email=email)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_registration(token):
+    """Opening the emailed link asks; its button creates the account (a mail scanner following
+    links creates nothing), logs the person in and, from an invitation, joins its community."""
+    pending = PendingRegistration.by_token(token)
+    if pending is None:
+        return render_template("accounts/registration_link_invalid.html"), 400
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user, membership = service.complete_registration(pending, invitation_required=current_app.config["REGISTRATION"] != "open")
+        except ServiceError as error:
+            db.session.commit()  # the address's other links are gone when it already has an account
+            flash(str(error.message), "error")
+            return redirect(url_for("accounts.login"))
+        db.session.commit()
+        session.pop("registration_email", None)
+        login_user(user)
+        flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
+        if membership is not None:
+            flash(_("Welcome to “%(name)s”!", name=membership.community.name), "success")
+            return redirect(url_for("communities.show", slug=membership.community.slug))
+        return redirect(safe_next(value=pending.next_path))
+    return render_template("accounts/confirm_registration.html", pending=pending, form=form)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limits.login_per_address
+@limits.login_per_account
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next())
@@ -100,10 +146,15 @@ def reset_password(token):
         return render_template("accounts/link_invalid.html"), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        service.set_password(user, form.password.data)
+        revoked = service.reset_password(user, form.password.data)
         db.session.commit()
         logout_user()
         flash(_("Your password is changed. You can log in with it now."), "success")
+        if revoked:
+            flash(ngettext(
+                "Your API token was revoked: programs that used it need a new one.",
+                "Your %(num)d API tokens were revoked: programs that used them need new ones.", revoked,
+            ), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
 
@@ -141,12 +192,21 @@ def change_password():
         if not service.check_password(current_user, form.current.data):
             form.current.errors.append(_("This is not your current password."))
         else:
-            service.set_password(current_user, form.password.data)
+            revoked, kept = service.change_password(current_user, form.password.data, keep_tokens=form.keep_tokens.data)
             db.session.commit()
             login_user(current_user._get_current_object())  # the session follows the new password version
             flash(_("Your password is changed."), "success")
+            if revoked:
+                flash(ngettext(
+                    "Your API token was revoked: programs that used it need a new one.",
+                    "Your %(num)d API tokens were revoked: programs that used them need new ones.", revoked,
+                ), "info")
+            elif kept:
+                flash(ngettext("Your API token is kept.", "Your %(num)d API tokens are kept.", kept), "info")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
+    return render_template(
+        "accounts/change_password.html", form=form, active_tokens=service.active_token_count(current_user),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/account/email", methods=["GET", "POST"])

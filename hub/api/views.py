@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
 from .. import access
-from ..accounts import service as accounts
+from ..accounts import limits, service as accounts
 from ..accounts.forms import LoginForm, RegistrationForm, TokenForm
 from ..communities import service as communities
 from ..communities.forms import CommunityForm, InvitationForm
 from ..communities.models import Invitation
 from ..errors import api_error
 from ..exceptions import ServiceError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..i18n import select_locale
 from ..security import load_user_from_token
 from . import bp
@@ -55,33 +55,30 @@ def _community(slug):
     return community
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/openapi.json")
 def openapi():
     return current_app.response_class(OPENAPI_PATH.read_text(encoding="utf-8"), mimetype="application/json")
 
 
 @bp.route("/auth/register", methods=["POST"])
-@limiter.limit(_login_limit)
+@limits.registration_per_address
 def register():
     if current_app.config["REGISTRATION"] != "open":
         raise ApiError(403, _("Registration is by invitation only on this hub."), code="registration_closed")
     data = json_body()
     form = validated(RegistrationForm, data, strings=("email", "password", "display_name", "organization", "job_title"))
-    try:
-        user = accounts.register(form.email.data, form.password.data, form.display_name.data, form.organization.data, form.job_title.data, locale=select_locale())
-    except ServiceError as error:
-        raise service_error(error)
-    token, raw = accounts.create_token(user, _("Created at registration"))
+    # The same answer whether or not the address has an account: an email to it says which it is.
+    accounts.request_registration(form.email.data, form.password.data, form.display_name.data, form.organization.data, form.job_title.data, locale=select_locale())
     db.session.commit()
-    return jsonify({"user": user_json(user, private=True), "token": raw}), 201
+    return jsonify({
+        "email": form.email.data,
+        "message": _("We sent a message to %(email)s. Open the link it holds within 24 hours to confirm your address: your account is created then. Then ask for a token with POST /auth/token.", email=form.email.data),
+    }), 202
 
 
 @bp.route("/auth/token", methods=["POST"])
-@limiter.limit(_login_limit)
+@limits.login_per_address
+@limits.login_per_account
 def token():
     data = json_body()
     form = validated(LoginForm, data, strings=("email", "password"))

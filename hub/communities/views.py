@@ -235,10 +235,19 @@ def revoke_invitation(slug, invitation_id):
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token):
-    """Anyone holding the link may see who invites them to what, then log in or register to accept."""
+    """Anyone holding the link may see who invites them to what, then log in or register to accept.
+
+    Only a pending invitation says so: a used, withdrawn or expired link names no community, and
+    opens no registration (on an invite-only hub, a pending one opens it for one account)."""
     invitation = Invitation.by_token(token)
     if invitation is None:
         abort(404)
+    if invitation.status != "pending":
+        if session.get("invitation") == token:
+            session.pop("invitation", None)
+        if current_user.is_authenticated and invitation.accepted_by_id == current_user.id:
+            return redirect(url_for("communities.show", slug=invitation.community.slug))
+        return render_template("communities/invitation_invalid.html", status=invitation.status), 410
     form = ConfirmForm()
     if not current_user.is_authenticated:
         session["invitation"] = token

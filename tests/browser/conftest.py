@@ -151,9 +151,15 @@ def page(new_context):
     return new_context().new_page()
 
 
-def register(page, email, name, organization="", password=Factory.password, next_path=None):
-    """Create an account through the registration form; lands where ``next`` points."""
+def register(page, live_server, email, name, organization="", password=Factory.password, next_path=None):
+    """Create an account through the registration form, then its emailed link; lands where ``next`` points."""
     page.goto("/register" + (f"?next={next_path}" if next_path else ""))
+    fill_registration(page, email, name, organization, password)
+    confirm_registration(page, live_server, email)
+
+
+def fill_registration(page, email, name, organization="", password=Factory.password):
+    """Send the registration form of the current page; lands on "check your email"."""
     form = page.get_by_test_id("register-form")
     form.locator("#email").fill(email)
     form.locator("#password").fill(password)
@@ -162,6 +168,15 @@ def register(page, email, name, organization="", password=Factory.password, next
         form.locator("#organization").fill(organization)
     with page.expect_navigation():
         form.locator("[type=submit]").click()
+    assert page.get_by_test_id("registration-sent").count() == 1, f"registration not sent on {page.url}"
+
+
+def confirm_registration(page, live_server, email):
+    """Open the link emailed to ``email`` and confirm: the account is created and logged in."""
+    mail = [m for m in live_server.outbox() if m["to"] == email][-1]
+    page.goto(live_server.link_in(mail["body"]))
+    with page.expect_navigation():
+        page.get_by_test_id("confirm-registration-button").click()
 
 
 def log_in(page, email, password=Factory.password):

@@ -177,3 +177,29 @@ def test_the_focus_ring_stands_out_on_every_background(hub, new_context, who):
             if found["style"] == "none" or found["ratio"] < 3:
                 problems.append(f"{path}: {found['ratio']:.2f}:1 {found['style']} {found['what']}")
     assert not problems, "\n".join(problems)
+
+
+def test_registration_and_invitation_pages_have_no_serious_violations(hub, axe_context, live_server):
+    """The pages of registering by emailed link, and of an invitation that can no longer be used."""
+    from hub.communities.models import Invitation
+    from hub.extensions import db
+    from hub.timeutil import utcnow
+
+    from .conftest import fill_registration
+
+    page = axe_context.new_page()
+    page.goto("/register")
+    fill_registration(page, "emma@exemple.ca", "Emma Roy")
+    report = describe("/register/sent", [v for v in scan(page) if v["impact"] in BLOCKING])
+    mail = [m for m in live_server.outbox() if m["to"] == "emma@exemple.ca"][-1]
+    confirm = live_server.link_in(mail["body"])[len(live_server.url):]
+    with live_server.app.app_context():  # a withdrawn invitation to the same community
+        pending = db.session.execute(db.select(Invitation).filter_by(email="dora@exemple.ca")).scalar_one()
+        raw, token_hash = Invitation.new_token()
+        db.session.add(Invitation(community_id=pending.community_id, email="eve@exemple.ca", role="member", token_hash=token_hash,
+                                  expires_at=pending.expires_at, revoked_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    report += scan_pages(page, [confirm, "/register/confirm/not-a-link", f"/invitations/{raw}"],
+                         status={"/register/confirm/not-a-link": 400, f"/invitations/{raw}": 410})
+    assert not report, "\n" + "\n".join(report)
