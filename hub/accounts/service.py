@@ -209,11 +209,18 @@ def avatar_path(user):
 
 
 def create_token(user, name):
-    return ApiToken.issue(user, name)
+    from .. import audit
+
+    token, raw = ApiToken.issue(user, name)
+    db.session.flush()
+    audit.record("token.create", user, token, target_label=token.name)
+    return token, raw
 
 
-def revoke_token(token):
+def revoke_token(token, actor=None):
+    from .. import audit
     from ..timeutil import utcnow
 
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record("token.revoke", actor, token, target_label=token.name, owner_id=token.user_id)
