@@ -236,7 +236,7 @@ def admin_audit_csv():
     actor = _admin()
     condition, filters = _audit_condition(actor)
     body = service.audit_csv(condition)
-    service.record_export(actor, **filters)
+    service.record_export(actor, filters)
     db.session.commit()
     name = f"audit-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

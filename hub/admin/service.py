@@ -368,8 +368,9 @@ def audit_csv(condition):
     return buffer.getvalue()
 
 
-def record_export(actor, **filters):
-    audit.record("audit.export", actor, **{k: v for k, v in filters.items() if v})
+def record_export(actor, filters):
+    """Exporting the log is itself recorded, with the filters used."""
+    audit.record("audit.export", actor, filters={k: v for k, v in filters.items() if v})
 
 
 def entry_json(entry):

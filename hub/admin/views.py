@@ -268,7 +268,7 @@ def audit_csv():
         flash(error, "error")
         return redirect(url_for("admin.audit_log"))
     body = service.audit_csv(condition)
-    service.record_export(current_user, **filters)
+    service.record_export(current_user, filters)
     db.session.commit()
     name = f"audit-{utcnow():%Y%m%d-%H%M}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
