@@ -16,6 +16,7 @@ def test_archive_and_unarchive_by_page(app, cast):
     admin = logged_in(app, cast, "admin")
     julie = logged_in(app, cast, "member")
     assert "CP Parcs" in julie.get("/communities").get_data(as_text=True)
+    assert BANNER not in julie.get(f"/c/{cast.slug}").get_data(as_text=True)  # now kept in the page cache
     page = admin.get("/admin/communities").get_data(as_text=True)
     assert "CP Parcs et espaces verts" in page and "Sophie Gagnon" in page and 'data-testid="archive"' in page
 
@@ -115,6 +116,8 @@ def _content(app, cast):
 
 def test_an_archived_community_refuses_every_write_in_every_feature(app, cast):
     made = _content(app, cast)
+    julie = logged_in(app, cast, "member")
+    assert BANNER not in julie.get(f"/threads/{made['thread']}").get_data(as_text=True)  # kept in the page cache
     api = app.test_client()
     assert api.post(f"/api/v1/admin/communities/{cast.slug}/archive", headers=auth(cast, "admin")).status_code == 200
     slot = str(made["poll"]["slots"][0]["id"])
@@ -148,7 +151,6 @@ def test_an_archived_community_refuses_every_write_in_every_feature(app, cast):
     assert api.get(f"/api/v1/notes/{made['note']}", headers=auth(cast, "member")).status_code == 200
     assert api.get(f"/api/v1/resources/{made['resource']}", headers=auth(cast, "member")).status_code == 200
 
-    julie = logged_in(app, cast, "member")
     for url in (f"/c/{cast.slug}/discussions/new", f"/c/{cast.slug}/resources/new", f"/c/{cast.slug}/notes/new",
                 f"/c/{cast.slug}/polls/new", f"/c/{cast.slug}/calendar/new"):
         page = julie.get(url)
