@@ -190,3 +190,30 @@ def test_the_access_rule_refuses_writes_even_to_admins(app, cast, db):
         assert access.refused_as_archived(member, "thread.create", community)
         assert not access.refused_as_archived(AnonymousUserMixin(), "thread.create", community)
         db.session.rollback()
+
+
+def test_members_see_the_archive_in_the_api_and_guest_links_take_no_more_answers(app, cast, db):
+    from hub.communities import service
+    from hub.meetings import service as meetings
+    from hub.accounts.models import User
+    from tests.api.spec import assert_matches_spec
+
+    with app.test_request_context():
+        community = service.by_slug(cast.slug)
+        organiser = db.session.get(User, cast.ids["facilitator"])
+        from datetime import datetime, timedelta, timezone
+
+        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=7)
+        poll, links = meetings.create_poll(community, organiser, title="Rencontre", duration_minutes=60, tz_name="America/Toronto",
+                                           slots=[(start, start + timedelta(hours=1))], guest_emails=["invitee@exemple.ca"])
+        db.session.commit()
+        token, slot_id = links["invitee@exemple.ca"], poll.slots[0].id
+    api = app.test_client()
+    api.post(f"/api/v1/admin/communities/{cast.slug}/archive", headers=auth(cast, "admin"))
+    me = assert_matches_spec(api.get("/api/v1/me", headers=auth(cast, "member")), "get", "/me")
+    assert [m["community"]["archived_at"] for m in me["memberships"]] != [None]
+    guest = app.test_client()
+    page = guest.get(f"/p/{token}")
+    assert page.status_code == 200 and BANNER in page.get_data(as_text=True)
+    refused = guest.post(f"/p/{token}", data={f"slot-{slot_id}": "yes", "name": "Invitée"})
+    assert refused.status_code == 403 and "archivée" in refused.get_data(as_text=True)
