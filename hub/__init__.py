@@ -50,6 +50,8 @@ def create_app(config=None, **overrides):
 
     from . import discussions, meetings, notes, notifications, resources, search
     from .accounts.views import bp as accounts_bp
+    from .admin import api as _admin_api  # noqa: F401  (routes on the API blueprint)
+    from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .communities.views import bp as communities_bp
     from .core import bp as core_bp
@@ -75,6 +77,7 @@ def create_app(config=None, **overrides):
     app.register_blueprint(notes_bp)
     app.register_blueprint(discussions_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     resources.init_app(app)

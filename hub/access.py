@@ -9,7 +9,8 @@ Roles in a community, from most to least trusted:
 - member: reads and takes part;
 - guest: reads the community page, takes part only where invited, may have an end date;
 - observer: reads only.
-The instance admin may do everything.
+The instance admin may do everything, except change what an archived community holds: an
+archived community is read-only for everyone (see ``ARCHIVE_ALLOWS``).
 """
 from flask import abort, g, request
 from flask_login import current_user
@@ -72,6 +73,8 @@ def can(user, action, target=None):
     check = RULES.get(action)
     if check is None:
         return False
+    if action not in ARCHIVE_ALLOWS and archived(target):
+        return False
     if _admin(user) and action not in NOT_FOR_ADMIN:
         return True
     return bool(check(user, target))
@@ -86,6 +89,8 @@ def require(action, target=None, user=None):
     user = current_user if user is None else user
     if can(user, action, target):
         return
+    if refused_as_archived(user, action, target):
+        refuse_archived()
     # Checked before asking to log in, so a login redirect never reveals that a private community exists.
     if conceals(user, action, target):
         abort(404)
@@ -123,6 +128,57 @@ def conceals(user, action, target):
 PUBLIC_ACTIONS = {"community.see", "account.register"}
 # Rules about the user's own standing, which being an admin does not change.
 NOT_FOR_ADMIN = {"community.request_join", "community.leave", "account.register"}
+
+
+# --- archived communities ---------------------------------------------------------------
+
+# What may still be done in an archived community: read it, and leave it. Every other action on the
+# community or on anything it holds (post, reply, react, upload, edit, delete, poll, meeting, note,
+# invite, manage…) is refused to everyone, instance admins included, until an admin unarchives it.
+ARCHIVE_ALLOWS = {
+    "community.see", "community.read", "community.directory", "community.leave",
+    "discussion.read", "thread.read", "post.attachments", "post.share",
+    "resource.read", "poll.read", "meeting.read", "note.read",
+}
+
+
+def community_of(target):
+    """The community a target belongs to (itself for a community), or None."""
+    from .communities.models import Community
+
+    for _depth in range(3):
+        if target is None or isinstance(target, Community):
+            return target
+        target = getattr(target, "community", None) or getattr(target, "thread", None)
+    return None
+
+
+def archived(target):
+    community = community_of(target)
+    return community is not None and community.archived_at is not None
+
+
+def refused_as_archived(user, action, target):
+    """True when ``action`` is refused only because the target's community is archived."""
+    check = RULES.get(action)
+    if check is None or action in ARCHIVE_ALLOWS or not archived(target):
+        return False
+    return _admin(user) and action not in NOT_FOR_ADMIN or bool(check(user, target))
+
+
+def refuse_archived():
+    """Stop the request with a 403 page (or JSON error) that says the community is archived."""
+    from flask import make_response
+
+    from .errors import render_error
+
+    abort(make_response(render_error(403, archived_message())))
+
+
+def archived_message():
+    from flask_babel import gettext as _
+
+    return _("This community is archived: it can be read, but nothing in it can be added or changed.")
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -373,6 +429,7 @@ def _own_feed(user, target):
 
 @rule("admin.panel")
 def _admin_panel(user, target):
+    """/admin and /api/v1/admin: people, communities, outbox, search index, storage, audit log."""
     return False  # only the instance admin, who passes every rule
 
 
@@ -485,4 +542,13 @@ def _own_notifications(user, target):
 def init_app(app):
     @app.context_processor
     def _can():
-        return {"can": lambda action, target=None: can(current_user, action, target)}
+        return {"can": lambda action, target=None: can(current_user, action, target), "archived_community": _archived_community}
+
+
+def _archived_community(*targets):
+    """For the banner of base.html: the first archived community among a page's objects, or None."""
+    for target in targets:
+        community = community_of(target) if target is not None else None
+        if community is not None:
+            return community if community.archived_at is not None else None
+    return None

@@ -103,7 +103,7 @@ def load_user_from_token(req):
     from .timeutil import utcnow
 
     token = ApiToken.find_active(header[len("Bearer "):].strip())
-    if token is None:
+    if token is None or not token.user.is_active:  # a disabled account's tokens stop working too
         return None
     # "Last used" is shown to the minute: writing it on every request would make every API call,
     # reads included, wait for a commit of its own (15 ms or more on SQLite) before its work.

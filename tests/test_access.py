@@ -29,7 +29,7 @@ MANAGE_INVALID_POST = (404, 404, 403, 403, 403, 422, 422)
 # Run last: they change the visitor's own membership or session.
 LAST = ["discussions.delete_category", "discussions.delete_post", "api.delete_post", "meetings.revoke_guest", "meetings.close_poll", "meetings.cancel_occurrence", "meetings.cancel", "meetings.regenerate_feed",
         "meetings.revoke_feed", "api.delete_resource", "resources.delete", "notes.delete_template", "notes.delete", "communities.leave",
-        "communities.invitation", "accounts.logout"]
+        "communities.invitation", "admin.set_active", "admin.archive", "api.admin_archive", "accounts.logout"]
 # Meetings: the member organises the poll and the meeting; the guest was invited to neither.
 CONTRIBUTOR_GET = (404, 404, 403, 403, 200, 200, 200)
 CONTRIBUTOR_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
@@ -39,6 +39,9 @@ RESOURCE_EDIT_POST = (404, 404, 403, 403, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT)
 NOTE_OWNER_GET = (404, 404, 403, 403, 200, 403, 200)  # the member owns the note
 NOTE_OWNER_POST = (404, 404, 403, 403, OK_REDIRECT, 403, OK_REDIRECT)
 NOTE_OWNER_INVALID = (404, 404, 403, 403, 422, 403, 422)
+ADMIN_GET = (LOGIN, 403, 403, 403, 403, 403, 200)
+ADMIN_POST = (LOGIN, 403, 403, 403, 403, 403, OK_REDIRECT)
+ADMIN_API = (401, 403, 403, 403, 403, 403, 200)
 
 EXPECTED = {
     ("GET", "core.home"): EVERYONE_200,
@@ -229,6 +232,20 @@ EXPECTED = {
     ("PUT", "api.update_post"): CONTRIBUTOR_INVALID,
     ("DELETE", "api.delete_post"): (404, 404, 403, 403, 204, 204, 204),
     ("GET", "api.list_notifications"): (401, 200, 200, 200, 200, 200, 200),
+    # Administration: instance admins only (403 for everyone else, whatever their role).
+    **{("GET", f"admin.{name}"): ADMIN_GET for name in ("index", "people", "community_list", "transfer", "outbox", "search_index", "storage", "audit_log", "audit_csv")},
+    **{("POST", f"admin.{name}"): ADMIN_POST for name in ("set_active", "end_sessions", "set_admin", "archive", "unarchive", "retry_failed", "reindex")},
+    ("POST", "admin.transfer"): ADMIN_GET[:-1] + (422,),
+    ("POST", "admin.retry_email"): ADMIN_GET[:-1] + (404,),  # no such email
+    **{("GET", f"api.admin_{name}"): ADMIN_API for name in ("users", "communities", "outbox", "search_check", "storage", "audit", "audit_csv")},
+    ("PATCH", "api.admin_update_user"): ADMIN_API[:-1] + (415,),  # a form where JSON is expected
+    ("POST", "api.admin_end_sessions"): ADMIN_API[:-1] + (204,),
+    ("POST", "api.admin_archive"): ADMIN_API[:-1] + (409,),  # already archived by admin.archive, just before
+    ("POST", "api.admin_unarchive"): ADMIN_API[:-1] + (409,),  # not archived
+    ("POST", "api.admin_transfer"): ADMIN_API[:-1] + (422,),
+    ("POST", "api.admin_retry_email"): ADMIN_API[:-1] + (404,),
+    ("POST", "api.admin_retry_failed"): ADMIN_API,
+    ("POST", "api.admin_search_reindex"): ADMIN_API,
 }
 
 
@@ -395,6 +412,8 @@ def _url(app, endpoint, rule, args, world):
         values["token"] = args["feed_token"]
     if endpoint == "notifications.unsubscribe":
         values["token"] = args["unsubscribe_token"]
+    if endpoint in ("admin.retry_email", "api.admin_retry_email"):
+        values["email_id"] = 999999
     if endpoint == "api.delete_post":
         values["post_id"] = args["api_post_deletion"]
     with app.test_request_context():

@@ -280,12 +280,16 @@ def avatar_path(user):
 
 
 def create_token(user, name):
-    return ApiToken.issue(user, name)
+    token, raw = ApiToken.issue(user, name)
+    db.session.flush()
+    audit.record("token.create", user, token, target_label=token.name)
+    return token, raw
 
 
-def revoke_token(token):
+def revoke_token(token, actor=None):
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record("token.revoke", actor, token, target_label=token.name, owner_id=token.user_id)
 
 
 def active_token_count(user):
@@ -296,10 +300,11 @@ def active_token_count(user):
 
 def revoke_all_tokens(user):
     """Revoke every API token of ``user`` still in use; returns how many."""
-    result = db.session.execute(
-        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
-    return result.rowcount
+    tokens = db.session.execute(sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).scalars().all()
+    now = utcnow()
+    for token in tokens:  # through the ORM: connections opened with them are closed after the commit
+        token.revoked_at = now
+    return len(tokens)
 
 
 # --- password changes -----------------------------------------------------------------

@@ -266,7 +266,7 @@ def revoke_token(token_id):
     if token is None or not access.can(current_user, "token.revoke", token):
         abort(404)
     if ConfirmForm().validate_on_submit():
-        service.revoke_token(token)
+        service.revoke_token(token, current_user)
         db.session.commit()
         flash(_("The token “%(name)s” is revoked.", name=token.name), "success")
     return redirect(url_for("accounts.tokens"))

@@ -34,7 +34,7 @@ def community_json(community, user):
         "my_role": role,
     }
     if access.can(user, "community.read", community):
-        data.update(values=community.values, created_at=iso(community.created_at))
+        data.update(values=community.values, created_at=iso(community.created_at), archived_at=iso(community.archived_at))
     return data
 
 

@@ -45,6 +45,8 @@ def _require(action, target=None):
         raise ApiError(404)
     if authenticated_user() is None:
         raise ApiError(401, _("Send a valid API token in the header Authorization: Bearer <token>."))
+    if access.refused_as_archived(user, action, target):
+        raise ApiError(403, access.archived_message(), code="community_archived")
     raise ApiError(403)
 
 

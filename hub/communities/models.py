@@ -23,6 +23,8 @@ class Community(db.Model):
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     # Raised by every change to something the community holds (hub/pagecache.py): keys its cached pages.
     generation = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    # Set by an instance admin: the community stays readable but nothing in it changes (hub/access.py).
+    archived_at = sa.Column(UTCDateTime)
 
     memberships = db.relationship("Membership", back_populates="community", cascade="all, delete-orphan")
 

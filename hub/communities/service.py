@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access
+from .. import access, audit
 from ..accounts.models import User
 from ..exceptions import ServiceError
 from ..extensions import db
@@ -87,17 +87,20 @@ def _keep_a_facilitator(membership, new_role=None):
         raise ServiceError(_l("A community always keeps at least one facilitator. Name another facilitator first."), status=409, code="last_facilitator")
 
 
-def change_role(membership, role, expires_at=None):
+def change_role(membership, role, expires_at=None, actor=None):
     if role not in ROLES:
         raise ServiceError(_l("Choose a role."), field="role")
     _keep_a_facilitator(membership, role)
+    if role != membership.role:
+        audit.record("membership.role_change", actor, membership.user, community=membership.community_id, old_role=membership.role, new_role=role)
     membership.role = role
     membership.expires_at = expires_at if role == "guest" else None
     access.forget_roles()
 
 
-def remove_member(membership):
+def remove_member(membership, actor=None, action="membership.remove"):
     _keep_a_facilitator(membership)
+    audit.record(action, actor, membership.user, community=membership.community_id, role=membership.role)
     db.session.delete(membership)
     access.forget_roles()
 
@@ -106,7 +109,7 @@ def leave(community, user):
     membership = membership_of(community, user)
     if membership is None:
         raise ServiceError(_l("You are not a member of this community."), status=404)
-    remove_member(membership)
+    remove_member(membership, user, "membership.leave")
 
 
 def members(community, query=None, roles=None):
@@ -201,9 +204,10 @@ def accept_invitation(invitation, user):
     return membership
 
 
-def revoke_invitation(invitation):
+def revoke_invitation(invitation, actor=None):
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
+        audit.record("invitation.revoke", actor, invitation, target_label=invitation.email, community=invitation.community_id, role=invitation.role)
 
 
 def pending_invitations(community):
@@ -260,8 +264,9 @@ def decide(join_request, actor, approve):
 
 
 def visible_communities(user):
-    """Communities the user belongs to, and the listed or public ones they could join."""
-    query = sa.select(Community).order_by(Community.name)
+    """Communities the user belongs to, and the listed or public ones they could join; archived
+    communities leave these lists (their members still find them among their own, ``my_communities``)."""
+    query = sa.select(Community).where(Community.archived_at.is_(None)).order_by(Community.name)
     if not getattr(user, "is_authenticated", False):
         return db.session.execute(query.where(Community.visibility == "public")).scalars().all()
     if user.is_admin:

@@ -118,7 +118,7 @@ def change_role(slug, membership_id):
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            service.change_role(membership, form.role.data, membership.expires_at)
+            service.change_role(membership, form.role.data, membership.expires_at, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -138,7 +138,7 @@ def remove_member(slug, membership_id):
     if ConfirmForm().validate_on_submit():
         name = membership.user.display_name
         try:
-            service.remove_member(membership)
+            service.remove_member(membership, current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -227,7 +227,7 @@ def revoke_invitation(slug, invitation_id):
     if invitation is None or invitation.community_id != community.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        service.revoke_invitation(invitation)
+        service.revoke_invitation(invitation, current_user)
         db.session.commit()
         flash(_("The invitation to %(email)s is withdrawn.", email=invitation.email), "success")
     return redirect(url_for("communities.invitations", slug=community.slug))

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, kinds, pagecache, search
+from .. import access, audit, kinds, pagecache, search
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
@@ -478,6 +478,8 @@ def delete_post(post, actor):
         return post
     post.deleted_at = utcnow()
     post.deleted_by_id = actor.id
+    thread = post.thread
+    audit.record("post.delete", actor, post, target_label=thread.title, community=thread.community_id, thread_id=thread.id, author_id=post.author_id)
     post.is_answer = False
     # Its cards' images are no longer shown; their files go with the last card showing them.
     shown = [a.image_sha256 for a in post.attachments if a.image_sha256]

@@ -140,7 +140,7 @@ def _poll_context(poll, invitee, form, guest_token=None):
     return dict(
         poll=poll, community=poll.community, tallies=service.tallies(poll), respondents=service.respondents(poll),
         invitee=invitee, mine=mine, form=form, viewer_tz=viewer_tz, guest_token=guest_token, answers=ANSWERS,
-        can_answer=invitee is not None or (not guest_token and access.can(current_user, "poll.answer", poll)),
+        can_answer=(invitee is not None and not access.archived(poll)) or (not guest_token and access.can(current_user, "poll.answer", poll)),
         can_manage=not guest_token and access.can(current_user, "poll.manage", poll),
         finalize_form=FinalizeForm(), confirm_form=ConfirmForm(),
         guests=[i for i in poll.invitees if i.is_guest],
@@ -200,6 +200,8 @@ def guest_poll(token):
     poll = invitee.poll
     form = AnswerForm(obj=invitee)
     if request.method == "POST":
+        if access.archived(poll):  # an archived community's polls take no more answers, even by link
+            access.refuse_archived()
         if not form.validate_on_submit():
             return render_template("meetings/poll.html", **_poll_context(poll, invitee, form, token)), 422
         try:

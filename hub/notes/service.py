@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, kinds, search
+from .. import access, audit, kinds, search
 from ..communities.models import Membership
 from ..exceptions import ServiceError
 from ..extensions import db
@@ -314,10 +314,11 @@ def authors_of(note):
     return list(seen.values())
 
 
-def delete_note(note):
+def delete_note(note, actor=None):
     from . import live
 
     note_id = note.id
+    audit.record("note.delete", actor, note, community=note.community_id)
     live.close(note_id)
     db.session.delete(note)
     search.enqueue("note", note_id)

@@ -199,7 +199,7 @@ def delete(note_id):
     note = note_or_404(note_id, "note.manage")
     community = note.community
     if ConfirmForm().validate_on_submit():
-        service.delete_note(note)
+        service.delete_note(note, current_user)
         db.session.commit()
         flash(_("The note is deleted."), "success")
         return redirect(url_for("notes.community", slug=community.slug))

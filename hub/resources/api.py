@@ -169,7 +169,7 @@ def update_resource(resource_id):
 @bp.route("/resources/<int:resource_id>", methods=["DELETE"])
 def delete_resource(resource_id):
     resource = _resource(resource_id, "resource.delete")
-    hashes = service.delete(resource)
+    hashes = service.delete(resource, current_user)
     db.session.commit()
     service.forget_files(hashes)
     return "", 204

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import search
+from .. import audit, search
 from ..exceptions import ServiceError
 from ..extensions import db
 from ..markup import plain, render
@@ -211,9 +211,10 @@ def add_version(resource, user, file):
     return version
 
 
-def delete(resource):
+def delete(resource, actor=None):
     hashes = {v.sha256 for v in resource.versions}
     resource_id = resource.id
+    audit.record("resource.delete", actor, resource, community=resource.community_id)
     db.session.delete(resource)
     db.session.flush()
     search.enqueue("resource", resource_id)

@@ -166,7 +166,7 @@ def delete(resource_id):
     slug = resource.community.slug
     if ConfirmForm().validate_on_submit():
         title = resource.title
-        hashes = service.delete(resource)
+        hashes = service.delete(resource, current_user)
         db.session.commit()
         service.forget_files(hashes)
         flash(_("“%(title)s” is deleted.", title=title), "success")

@@ -19,6 +19,7 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 OWNER = "ana@exemple.ca"
+ADMIN = "eloise@exemple.ca"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ def hub(live_server):
     factory.add_member(slug, "bruno@exemple.ca")
     factory.add_member(slug, "chloe@exemple.ca", role="observer")
     factory.token(OWNER, "Script de synchronisation")
+    factory.user("Éloïse Roy", ADMIN, organization="Ville de Sherbrooke", is_admin=True)
     from hub.accounts import service as accounts
     from hub.communities import service
     from hub.extensions import db
@@ -202,4 +204,24 @@ def test_registration_and_invitation_pages_have_no_serious_violations(hub, axe_c
         db.session.remove()
     report += scan_pages(page, [confirm, "/register/confirm/not-a-link", f"/invitations/{raw}"],
                          status={"/register/confirm/not-a-link": 400, f"/invitations/{raw}": 410})
+    assert not report, "\n" + "\n".join(report)
+
+
+def admin_paths(hub):
+    return [
+        "/admin", "/admin/people", "/admin/people?q=ana", "/admin/communities", f"/admin/communities/{hub['slug']}/transfer",
+        "/admin/outbox", "/admin/outbox?status=pending", "/admin/search?check=1", "/admin/storage", "/admin/audit",
+    ]
+
+
+def test_admin_pages_have_no_serious_violations_and_fit_a_phone(hub, new_context):
+    """The administration pages, scanned by axe and shown 320 px wide without sideways scrolling."""
+    page = new_context(bypass_csp=True, viewport={"width": 320, "height": 800}).new_page()  # see axe_context about the CSP
+    log_in(page, ADMIN)
+    report = scan_pages(page, admin_paths(hub))
+    for path in admin_paths(hub):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            report.append(f"{path}: {overflow} px of sideways scrolling at 320 px")
     assert not report, "\n" + "\n".join(report)

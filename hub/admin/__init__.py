@@ -1,0 +1,1 @@
+"""Instance administration: people, communities, email outbox, search index, storage, audit log."""
