@@ -91,6 +91,8 @@ class Config:
         # Thread pages and community homes are kept per reader until their community changes (0: never kept).
         self.PAGE_CACHE_SECONDS = _env_int("HUB_PAGE_CACHE_SECONDS", 60)
         self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
+        # Content flagged by this many different people is hidden until a facilitator or an admin reviews it.
+        self.MODERATION_HIDE_THRESHOLD = _env_int("HUB_MODERATION_HIDE_THRESHOLD", 3)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

@@ -454,6 +454,70 @@ def _manage_tags(user, community):
     return role_in(user, community) == "facilitator"
 
 
+# --- moderation -------------------------------------------------------------------------
+# Flags go to the facilitators of the item's community; profiles, in no community, to the instance
+# admins. Hidden content is shown only to its author, the facilitators and the admins; the others
+# see a placeholder (``hidden_from``).
+
+
+@rule("community.moderate")
+def _moderate_community(user, community):
+    """The moderation queue of a community and its actions (hide, restore, delete): its facilitators."""
+    return role_in(user, community) == "facilitator"
+
+
+@rule("moderation.profiles")
+def _moderate_profiles(user, target):
+    return False  # only the instance admin, who passes every rule
+
+
+@rule("post.read_hidden")
+def _read_hidden_post(user, post):
+    return _authenticated(user) and (post.author_id == user.id or role_in(user, post.thread.community) == "facilitator")
+
+
+@rule("resource.read_hidden")
+def _read_hidden_resource(user, resource):
+    return _authenticated(user) and (resource.author_id == user.id or role_in(user, resource.community) == "facilitator")
+
+
+@rule("note.read_hidden")
+def _read_hidden_note(user, note):
+    return _authenticated(user) and (note.owner_id == user.id or role_in(user, note.community) == "facilitator")
+
+
+@rule("profile.read_hidden")
+def _read_hidden_profile(user, profile):
+    return _authenticated(user) and profile.id == user.id
+
+
+@rule("post.flag")
+def _flag_post(user, post):
+    """Whoever reads the thread (guests too), for someone else's message still in place."""
+    return _authenticated(user) and post.deleted_at is None and post.author_id != user.id and _read_thread(user, post.thread)
+
+
+@rule("resource.flag")
+def _flag_resource(user, resource):
+    return _authenticated(user) and resource.author_id != user.id and _read_resource(user, resource)
+
+
+@rule("note.flag")
+def _flag_note(user, note):
+    return _authenticated(user) and note.owner_id != user.id and _read_note(user, note)
+
+
+@rule("profile.flag")
+def _flag_profile(user, profile):
+    return _authenticated(user) and profile.id != user.id and _view_user(user, profile)
+
+
+def hidden_from(user, kind, obj):
+    """True when ``obj`` (of ``kind``: post, resource, note, profile) is hidden pending moderation
+    and ``user`` is not among those who still see it."""
+    return obj is not None and getattr(obj, "hidden_at", None) is not None and not can(user, f"{kind}.read_hidden", obj)
+
+
 # --- notifications ----------------------------------------------------------------------
 
 
@@ -465,4 +529,7 @@ def _own_notifications(user, target):
 def init_app(app):
     @app.context_processor
     def _can():
-        return {"can": lambda action, target=None: can(current_user, action, target)}
+        return {
+            "can": lambda action, target=None: can(current_user, action, target),
+            "hidden_from_me": lambda kind, obj: hidden_from(current_user, kind, obj),
+        }
