@@ -321,15 +321,23 @@ def _create_note(user, community):
     return role_in(user, community) in CONTRIBUTING_ROLES
 
 
+@rule("note.see")
+def _see_note(user, note):
+    """Whether the note exists for the person (it may be hidden pending moderation from them)."""
+    return _note_role(user, note) is not None
+
+
 @rule("note.read")
 def _read_note(user, note):
-    return _note_role(user, note) is not None
+    return _note_role(user, note) is not None and not hidden_from(user, "note", note)
 
 
 @rule("note.edit")
 def _edit_note(user, note):
     """Contributors who may read it; a guest only a note shared with them by name. Observers read only."""
     role = _note_role(user, note)
+    if hidden_from(user, "note", note):
+        return False
     if role in CONTRIBUTING_ROLES:
         return True
     return role == "guest" and (note.owner_id == user.id or user.id in note.shared_user_ids)
@@ -435,12 +443,12 @@ RULES["post.delete"] = _edit_post
 def _post_attachments(user, post):
     """What a post shows besides its text (link preview images): whoever reads its thread, until the
     post is deleted."""
-    return post.deleted_at is None and _read_thread(user, post.thread)
+    return post.deleted_at is None and _read_thread(user, post.thread) and not hidden_from(user, "post", post)
 
 
 @rule("post.share")
 def _share_post(user, post):
-    return post.deleted_at is None and role_in(user, post.thread.community) in READING_ROLES
+    return post.deleted_at is None and role_in(user, post.thread.community) in READING_ROLES and not hidden_from(user, "post", post)
 
 
 @rule("discussion.categories")
@@ -529,7 +537,7 @@ def _own_notifications(user, target):
 def init_app(app):
     @app.context_processor
     def _can():
-        return {
-            "can": lambda action, target=None: can(current_user, action, target),
-            "hidden_from_me": lambda kind, obj: hidden_from(current_user, kind, obj),
-        }
+        return {"can": lambda action, target=None: can(current_user, action, target)}
+
+    # A global, so that imported macros (an avatar, a post) may ask it too.
+    app.jinja_env.globals["hidden_from_me"] = lambda kind, obj: hidden_from(current_user, kind, obj)

@@ -369,7 +369,7 @@ def _new_post(thread, author, gathered, reply_to=None, event="new_post"):
 def live_payload(post):
     return {
         "thread_id": post.thread_id, "post_id": post.id, "author": post.author.display_name if post.author else None,
-        "body_html": "" if post.is_deleted else post.body_html, "deleted": post.is_deleted,
+        "body_html": "" if post.is_deleted or post.hidden_at is not None else post.body_html, "deleted": post.is_deleted,
         "fragment_url": url_for("discussions.post_fragment", post_id=post.id),
     }
 

@@ -498,7 +498,7 @@ def edit_post(post_id):
 def history(post_id):
     post = _post_or_404(post_id)
     g.private_page = True
-    show_text = not post.is_deleted or access.can(current_user, "thread.moderate", post.thread)
+    show_text = (not post.is_deleted or access.can(current_user, "thread.moderate", post.thread)) and not access.hidden_from(current_user, "post", post)
     return render_template("discussions/history.html", post=post, thread=post.thread, community=post.thread.community,
                            revisions=service.revisions(post) if show_text else [], show_text=show_text)
 

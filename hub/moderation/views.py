@@ -89,8 +89,8 @@ def act(kind, object_id, action):
     if action == "delete" and callable(after):
         after()
     flash({
-        "hide": _("“%(title)s” is hidden.", title=title),
+        "hide": _("“%(title)s” is hidden; its author is told.", title=title),
         "restore": _("“%(title)s” is visible again; its flags are dismissed.", title=title),
-        "delete": _("“%(title)s” is deleted.", title=title),
+        "delete": _("“%(title)s” is deleted; its author is told.", title=title),
     }[action], "success")
     return redirect(back)
