@@ -262,3 +262,41 @@ def test_queue_and_actions_are_for_facilitators_only(app, client, cast):
     assert client.post(f"/api/v1/moderation/post/{post_id}/explode", headers=auth(cast, "facilitator")).status_code == 404
     assert [a for a in audit_actions(app) if a[0].startswith("moderation.")] == []
     assert signed_in(app, cast, "julie").get("/moderation").status_code == 403
+
+
+# --- the API's answers are what openapi.json says -------------------------------------------------
+
+
+@pytest.mark.config(MODERATION_HIDE_THRESHOLD=1)
+def test_api_answers_match_the_document(client, cast):
+    from tests.api.spec import assert_matches_spec
+
+    thread_id, post_id = start_thread(client, cast)
+    assert_matches_spec(flag(client, cast, "julie", "post", post_id, "spam", "Publicité"), "post", "/flags")
+    assert_matches_spec(flag(client, cast, "julie", "post", post_id), "post", "/flags")  # 409
+    assert_matches_spec(flag(client, cast, "karim", "post", post_id), "post", "/flags")  # 403
+    assert_matches_spec(client.post("/api/v1/flags", json={"kind": "x"}, headers=auth(cast, "julie")), "post", "/flags")  # 422
+    queue = assert_matches_spec(client.get(f"/api/v1/communities/{cast.slug}/moderation", headers=auth(cast, "facilitator")),
+                                "get", "/communities/{slug}/moderation")
+    assert queue["items"][0]["hidden"] is True and queue["items"][0]["author"]["display_name"] == "Karim Benali"
+    assert_matches_spec(client.get(f"/api/v1/communities/{cast.slug}/moderation", headers=auth(cast, "julie")), "get", "/communities/{slug}/moderation")
+    assert_matches_spec(client.get("/api/v1/moderation", headers=auth(cast, "admin")), "get", "/moderation")
+    assert_matches_spec(client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")), "get", "/threads/{thread_id}")
+    created = client.post(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "karim"), content_type="multipart/form-data",
+                          data={"title": "Fiche", "type": "tool", "language": "fr", "url": "https://exemple.ca/fiche"})
+    resource_id = created.get_json()["id"]
+    flag(client, cast, "julie", "resource", resource_id)
+    assert_matches_spec(client.get(f"/api/v1/resources/{resource_id}", headers=auth(cast, "julie")), "get", "/resources/{resource_id}")
+    assert_matches_spec(client.get(f"/api/v1/resources/{resource_id}", headers=auth(cast, "karim")), "get", "/resources/{resource_id}")
+    assert_matches_spec(client.get(f"/api/v1/communities/{cast.slug}/resources", headers=auth(cast, "julie")), "get", "/communities/{slug}/resources")
+    note = client.post(f"/api/v1/communities/{cast.slug}/notes", json={"title": "Pense-bête"}, headers=auth(cast, "karim")).get_json()
+    client.post(f"/api/v1/notes/{note['id']}/share", json={"visibility": "community"}, headers=auth(cast, "karim"))
+    flag(client, cast, "julie", "note", note["id"])
+    assert_matches_spec(client.get(f"/api/v1/notes/{note['id']}", headers=auth(cast, "julie")), "get", "/notes/{note_id}")
+    assert_matches_spec(client.put(f"/api/v1/notes/{note['id']}", json={"body": "x", "base_revision": 1}, headers=auth(cast, "julie")), "put", "/notes/{note_id}")
+    for action in ("restore", "hide", "delete"):
+        assert_matches_spec(client.post(f"/api/v1/moderation/post/{post_id}/{action}", headers=auth(cast, "facilitator")),
+                            "post", "/moderation/{kind}/{object_id}/{action}")
+    assert_matches_spec(client.post(f"/api/v1/moderation/profile/{cast.ids['julie']}/delete", headers=auth(cast, "admin")),
+                        "post", "/moderation/{kind}/{object_id}/{action}")
+    assert_matches_spec(client.get("/api/v1/me", headers=auth(cast, "julie")), "get", "/me")
