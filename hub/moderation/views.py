@@ -49,7 +49,6 @@ def flag(kind, object_id):
 
 
 @bp.route("/c/<slug>/moderation")
-@login_required
 def community_queue(slug):
     community = community_or_404(slug)
     access.require("community.moderate", community)
