@@ -179,9 +179,11 @@ def test_hidden_profile_goes_to_the_admins(app, client, cast):
     page = signed_in(app, cast, "karim").get(f"/users/{julie}").get_data(as_text=True)
     assert "Julie Roy" in page and PLACEHOLDER_EN in page and "Conseillère en économie sociale" not in page and "Ville de Lévis" not in page
     shown = client.get(f"/api/v1/communities/{cast.slug}/members", headers=auth(cast, "karim"))
-    if shown.status_code == 200:
-        [member] = [m for m in shown.get_json()["members"] if m["user"]["id"] == julie]
-        assert member["user"]["bio"] == "" and member["user"]["hidden"] is True
+    assert shown.status_code == 200
+    [member] = [m for m in shown.get_json()["members"] if m["user"]["id"] == julie]
+    assert member["user"]["bio"] == "" and member["user"]["organization"] == "" and member["user"]["hidden"] is True
+    directory = signed_in(app, cast, "karim").get(f"/c/{cast.slug}/members").get_data(as_text=True)
+    assert "Julie Roy" in directory and "Ville de Lévis" not in directory and "Ville de Laval" in directory
     assert "Conseillère en économie sociale" in signed_in(app, cast, "julie").get(f"/users/{julie}").get_data(as_text=True)
     assert [m["subject"] for m in emails(app) if m["to"] == cast.emails["julie"]] == ["Masqué en attendant une modération\u00a0: Julie Roy"]
     assert client.post(f"/api/v1/moderation/profile/{julie}/delete", headers=auth(cast, "admin")).status_code == 409
