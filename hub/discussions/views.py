@@ -349,7 +349,7 @@ def thread(thread_id):
         key = None
     form = ComposerForm(formdata=None)
     quoted = service.get(Post, _int_arg("quote")) if _int_arg("quote") else None
-    if quoted is not None and quoted.thread_id == thread.id:
+    if quoted is not None and quoted.thread_id == thread.id and not access.hidden_from(current_user, "post", quoted):
         form.body.data = service.quote(quoted)
         form.reply_to.data = str(quoted.id)
     context = _thread_context(thread, form, last_read=last_read)

@@ -105,6 +105,9 @@ def test_threshold_hides_for_other_readers_only(app, client, cast):
     for who in ("julie", "observer", "guest"):
         page = thread_text(app, cast, who, thread_id)
         assert PLACEHOLDER_FR in page and SPAM not in page, who
+    quoting = signed_in(app, cast, "julie").get(f"/threads/{thread_id}?quote={post_id}").get_data(as_text=True)
+    assert "gadgets" not in quoting  # nor quoted in the reply box
+    assert signed_in(app, cast, "julie").get(f"/posts/{post_id}/history").get_data(as_text=True).count(PLACEHOLDER_FR) == 1
     api_post = client.get(f"/api/v1/threads/{thread_id}", headers=auth(cast, "julie")).get_json()["posts"][0]
     assert api_post["body"] is None and api_post["body_html"] == "" and api_post["hidden"] is True
     assert ("post", post_id) not in search_hits(client, cast, "julie", "gadgets")
@@ -173,6 +176,8 @@ def test_hidden_profile_goes_to_the_admins(app, client, cast):
     assert client.get(f"/api/v1/communities/{cast.slug}/moderation", headers=auth(cast, "facilitator")).get_json()["items"] == []
     assert signed_in(app, cast, "facilitator").get("/moderation").status_code == 403
     assert client.get("/api/v1/moderation", headers=auth(cast, "facilitator")).status_code == 403
+    assert "/moderation" in signed_in(app, cast, "admin").get("/").get_data(as_text=True)
+    assert 'data-testid="profiles-moderation"' not in signed_in(app, cast, "facilitator").get("/").get_data(as_text=True)
     queue = signed_in(app, cast, "admin").get("/moderation").get_data(as_text=True)
     assert "Julie Roy" in queue and 'data-testid="moderate-delete"' not in queue
     assert client.post(f"/api/v1/moderation/profile/{julie}/hide", headers=auth(cast, "admin")).get_json()["hidden"] is True
