@@ -106,6 +106,10 @@ def my_flag(kind_name, object_id, user):
     return db.session.execute(_open_flags(kind_name, object_id).where(Flag.user_id == user.id)).scalar_one_or_none()
 
 
+def _already_flagged():
+    return ServiceError(_l("You have already flagged this; the moderators will look at it."), status=409, code="already_flagged")
+
+
 def flag(kind, obj, user, reason, text=""):
     """``user`` flags ``obj``: returns the flag. Once per person: a second flag while the first is
     open is refused (409); after a review, flagging again reopens the person's flag. Hides the item
@@ -119,14 +123,18 @@ def flag(kind, obj, user, reason, text=""):
         sa.select(Flag).where(Flag.kind == kind.name, Flag.object_id == obj.id, Flag.user_id == user.id)
     ).scalar_one_or_none()
     if existing is not None and existing.resolved_at is None:
-        raise ServiceError(_l("You have already flagged this; the moderators will look at it."), status=409, code="already_flagged")
+        raise _already_flagged()
     community = kind.community(obj)
     if existing is None:
         existing = Flag(kind=kind.name, object_id=obj.id, user_id=user.id)
-        db.session.add(existing)
     existing.community_id = community.id if community is not None else None
     existing.reason, existing.text, existing.created_at, existing.resolved_at = reason, text, utcnow(), None
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same person flagging twice at once: one flag, the other told
+            db.session.add(existing)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise _already_flagged() from None
     limit = threshold()
     if obj.hidden_at is None and limit > 0:
         flaggers = db.session.execute(

@@ -208,11 +208,13 @@ def test_queue_hide_restore_delete_through_the_pages(app, client, cast):
     hidden = facilitator.post(f"/moderation/post/{post_id}/hide", data={"csrf_token": token})
     assert hidden.status_code == 302 and hidden.headers["Location"].endswith(f"/c/{cast.slug}/moderation")
     assert PLACEHOLDER_FR in thread_text(app, cast, "julie", thread_id)
+    assert ("post", post_id) not in search_hits(client, cast, "julie", "gadgets")
     queue = facilitator.get(f"/c/{cast.slug}/moderation").get_data(as_text=True)
     assert 'data-testid="hidden-badge"' in queue and "Rétablir" in queue
     restored = facilitator.post(f"/moderation/post/{post_id}/restore", data={"csrf_token": token})
     assert restored.status_code == 302
     assert SPAM in thread_text(app, cast, "julie", thread_id)
+    assert ("post", post_id) in search_hits(client, cast, "julie", "gadgets")  # back in the index
     assert 'data-testid="moderation-empty"' in facilitator.get(f"/c/{cast.slug}/moderation").get_data(as_text=True)
     # flagging again after a review reopens the person's flag
     assert flag(client, cast, "julie", "post", post_id, "offensive").status_code == 201
