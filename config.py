@@ -95,6 +95,10 @@ class Config:
         self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
         # How often each process looks for guest periods that ended under an open live connection.
         self.REALTIME_EXPIRY_CHECK_SECONDS = _env_int("HUB_REALTIME_EXPIRY_CHECK_SECONDS", 30)
+
+
+        # Content flagged by this many different people is hidden until a facilitator or an admin reviews it.
+        self.MODERATION_HIDE_THRESHOLD = _env_int("HUB_MODERATION_HIDE_THRESHOLD", 3)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

@@ -29,6 +29,7 @@ def create_app(config=None, **overrides):
     from .notes import models as _note_models  # noqa: F401
     from .discussions import models as _discussion_models  # noqa: F401
     from . import audit as _audit  # noqa: F401
+    from .moderation import models as _moderation_models  # noqa: F401
     from .extensions import db, migrate, login_manager, csrf, limiter, socketio
 
     db.init_app(app)
@@ -48,7 +49,7 @@ def create_app(config=None, **overrides):
     access.init_app(app)
     pagecache.init_app(app)
 
-    from . import discussions, meetings, notes, notifications, resources, search
+    from . import discussions, meetings, moderation, notes, notifications, resources, search
     from .accounts.views import bp as accounts_bp
     from .admin import api as _admin_api  # noqa: F401  (routes on the API blueprint)
     from .admin.views import bp as admin_bp
@@ -66,6 +67,7 @@ def create_app(config=None, **overrides):
     from .resources.views import bp as resources_bp
     from .resources import api as _resources_api  # noqa: F401  (routes on the API blueprint)
     from .search import api as _search_api  # noqa: F401  (routes on the API blueprint)
+    from .moderation import api as _moderation_api  # noqa: F401  (routes on the API blueprint)
     from .search.views import bp as search_bp
 
     app.register_blueprint(core_bp)
@@ -85,6 +87,7 @@ def create_app(config=None, **overrides):
     notes.init_app(app)
     discussions.init_app(app)
     notifications.init_app(app)
+    moderation.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app
 

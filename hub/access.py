@@ -397,15 +397,23 @@ def _create_note(user, community):
     return role_in(user, community) in CONTRIBUTING_ROLES
 
 
+@rule("note.see")
+def _see_note(user, note):
+    """Whether the note exists for the person (it may be hidden pending moderation from them)."""
+    return _note_role(user, note) is not None
+
+
 @rule("note.read")
 def _read_note(user, note):
-    return _note_role(user, note) is not None
+    return _note_role(user, note) is not None and not hidden_from(user, "note", note)
 
 
 @rule("note.edit")
 def _edit_note(user, note):
     """Contributors who may read it; a guest only a note shared with them by name. Observers read only."""
     role = _note_role(user, note)
+    if hidden_from(user, "note", note):
+        return False
     if role in CONTRIBUTING_ROLES:
         return True
     return role == "guest" and (note.owner_id == user.id or user.id in note.shared_user_ids)
@@ -512,12 +520,12 @@ RULES["post.delete"] = _edit_post
 def _post_attachments(user, post):
     """What a post shows besides its text (link preview images): whoever reads its thread, until the
     post is deleted."""
-    return post.deleted_at is None and _read_thread(user, post.thread)
+    return post.deleted_at is None and _read_thread(user, post.thread) and not hidden_from(user, "post", post)
 
 
 @rule("post.share")
 def _share_post(user, post):
-    return post.deleted_at is None and role_in(user, post.thread.community) in READING_ROLES
+    return post.deleted_at is None and role_in(user, post.thread.community) in READING_ROLES and not hidden_from(user, "post", post)
 
 
 @rule("discussion.categories")
@@ -529,6 +537,70 @@ def _manage_categories(user, community):
 def _manage_tags(user, community):
     """Rename, merge and delete the tags of every discussion of the community: its facilitators."""
     return role_in(user, community) == "facilitator"
+
+
+# --- moderation -------------------------------------------------------------------------
+# Flags go to the facilitators of the item's community; profiles, in no community, to the instance
+# admins. Hidden content is shown only to its author, the facilitators and the admins; the others
+# see a placeholder (``hidden_from``).
+
+
+@rule("community.moderate")
+def _moderate_community(user, community):
+    """The moderation queue of a community and its actions (hide, restore, delete): its facilitators."""
+    return role_in(user, community) == "facilitator"
+
+
+@rule("moderation.profiles")
+def _moderate_profiles(user, target):
+    return False  # only the instance admin, who passes every rule
+
+
+@rule("post.read_hidden")
+def _read_hidden_post(user, post):
+    return _authenticated(user) and (post.author_id == user.id or role_in(user, post.thread.community) == "facilitator")
+
+
+@rule("resource.read_hidden")
+def _read_hidden_resource(user, resource):
+    return _authenticated(user) and (resource.author_id == user.id or role_in(user, resource.community) == "facilitator")
+
+
+@rule("note.read_hidden")
+def _read_hidden_note(user, note):
+    return _authenticated(user) and (note.owner_id == user.id or role_in(user, note.community) == "facilitator")
+
+
+@rule("profile.read_hidden")
+def _read_hidden_profile(user, profile):
+    return _authenticated(user) and profile.id == user.id
+
+
+@rule("post.flag")
+def _flag_post(user, post):
+    """Whoever reads the thread (guests too), for someone else's message still in place."""
+    return _authenticated(user) and post.deleted_at is None and post.author_id != user.id and _read_thread(user, post.thread)
+
+
+@rule("resource.flag")
+def _flag_resource(user, resource):
+    return _authenticated(user) and resource.author_id != user.id and _read_resource(user, resource)
+
+
+@rule("note.flag")
+def _flag_note(user, note):
+    return _authenticated(user) and note.owner_id != user.id and _read_note(user, note)
+
+
+@rule("profile.flag")
+def _flag_profile(user, profile):
+    return _authenticated(user) and profile.id != user.id and _view_user(user, profile)
+
+
+def hidden_from(user, kind, obj):
+    """True when ``obj`` (of ``kind``: post, resource, note, profile) is hidden pending moderation
+    and ``user`` is not among those who still see it."""
+    return obj is not None and getattr(obj, "hidden_at", None) is not None and not can(user, f"{kind}.read_hidden", obj)
 
 
 # --- notifications ----------------------------------------------------------------------
@@ -543,6 +615,9 @@ def init_app(app):
     @app.context_processor
     def _can():
         return {"can": lambda action, target=None: can(current_user, action, target), "archived_community": _archived_community}
+
+    # A global, so that imported macros (an avatar, a post) may ask it too.
+    app.jinja_env.globals["hidden_from_me"] = lambda kind, obj: hidden_from(current_user, kind, obj)
 
 
 def _archived_community(*targets):

@@ -31,7 +31,7 @@ QUIET_TABLES = {
     "search_documents", "search_terms", "meeting_reminders_sent", "api_tokens", "calendar_feeds",
 }
 # Profile fields other people's pages show (author names and pictures).
-PROFILE_FIELDS = ("display_name", "avatar_file", "avatar_type", "organization", "is_active_account")
+PROFILE_FIELDS = ("display_name", "avatar_file", "avatar_type", "organization", "is_active_account", "hidden_at")
 # Parent rows that carry a community, by the foreign-key column pointing at them.
 _PARENTS = {
     "thread_id": "threads", "post_id": "posts", "poll_id": "polls", "meeting_id": "meetings",

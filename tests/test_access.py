@@ -44,6 +44,16 @@ ADMIN_POST = (LOGIN, 403, 403, 403, 403, 403, OK_REDIRECT)
 ADMIN_API = (401, 403, 403, 403, 403, 403, 200)
 
 EXPECTED = {
+    # Moderation (on the member's first post): flag it, the queues, an action (restore).
+    ("GET", "moderation.flag"): (LOGIN, 404, 200, 200, 403, 200, 200),
+    ("POST", "moderation.flag"): (LOGIN, 404, 422, 422, 403, 422, 422),
+    ("GET", "moderation.community_queue"): MANAGE_GET,
+    ("GET", "moderation.profiles_queue"): (LOGIN, 403, 403, 403, 403, 403, 200),
+    ("POST", "moderation.act"): (LOGIN, 404, 403, 403, 403, OK_REDIRECT, OK_REDIRECT),
+    ("POST", "api.create_flag"): (401, 422, 422, 422, 422, 422, 422),
+    ("GET", "api.community_queue"): (404, 404, 403, 403, 403, 200, 200),
+    ("GET", "api.profiles_queue"): (401, 403, 403, 403, 403, 403, 200),
+    ("POST", "api.moderate"): (401, 404, 403, 403, 403, 200, 200),
     ("GET", "core.home"): EVERYONE_200,
     ("POST", "core.set_language"): (OK_REDIRECT,) * 7,
     ("GET", "core.healthz"): EVERYONE_200,
@@ -416,6 +426,10 @@ def _url(app, endpoint, rule, args, world):
         values["email_id"] = 999999
     if endpoint == "api.delete_post":
         values["post_id"] = args["api_post_deletion"]
+    if endpoint in ("moderation.flag", "moderation.act", "api.moderate"):
+        values.update(kind="post", object_id=args["post_id"])
+    if endpoint in ("moderation.act", "api.moderate"):
+        values["action"] = "restore"
     with app.test_request_context():
         from flask import url_for
 

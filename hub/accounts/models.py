@@ -34,6 +34,7 @@ class User(UserMixin, db.Model):
     session_version = sa.Column(sa.Integer, nullable=False, default=1)
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     last_seen_at = sa.Column(UTCDateTime)
+    hidden_at = sa.Column(UTCDateTime)  # profile details hidden pending moderation (hub/moderation)
 
     memberships = db.relationship("Membership", back_populates="user", cascade="all, delete-orphan")
     tokens = db.relationship("ApiToken", back_populates="user", cascade="all, delete-orphan")

@@ -286,7 +286,7 @@ def user_profile(user_id):
 @login_required
 def avatar(user_id):
     user = db.session.get(User, user_id)
-    if user is None or not access.can(current_user, "user.view", user):
+    if user is None or not access.can(current_user, "user.view", user) or access.hidden_from(current_user, "profile", user):
         abort(404)
     path = service.avatar_path(user)
     if path is None:

@@ -8,6 +8,9 @@ def iso(value):
 
 
 def user_json(user, private=False):
+    if not private and _hidden_profile(user):  # details hidden pending moderation: the name stays
+        return {"id": user.id, "display_name": user.display_name, "organization": "", "job_title": "", "bio": "",
+                "expertise": [], "languages": [], "avatar_url": None, "hidden": True}
     data = {
         "id": user.id,
         "display_name": user.display_name,
@@ -18,9 +21,18 @@ def user_json(user, private=False):
         "languages": user.language_list,
         "avatar_url": url_for("accounts.avatar", user_id=user.id, _external=True) if user.avatar_file else None,
     }
+    data["hidden"] = user.hidden_at is not None
     if private:
         data.update(email=user.email, timezone=user.timezone, locale=user.locale, is_admin=user.is_admin, created_at=iso(user.created_at))
     return data
+
+
+def _hidden_profile(user):
+    from flask_login import AnonymousUserMixin
+
+    from .helpers import authenticated_user
+
+    return access.hidden_from(authenticated_user() or AnonymousUserMixin(), "profile", user)
 
 
 def community_json(community, user):

@@ -1,9 +1,11 @@
 """Threads and posts in the JSON API (/api/v1)."""
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 
+from .. import access
 from ..api import bp
-from ..api.helpers import ApiError, invalid, json_body, refuse_unknown_fields, service_error, string_field
+from ..api.helpers import ApiError, authenticated_user, invalid, json_body, refuse_unknown_fields, service_error, string_field
 from ..api.serializers import iso, user_json
 from ..api.views import _community, _require
 from ..exceptions import ServiceError
@@ -33,12 +35,13 @@ def _get(model, object_id):
 
 
 def post_json(post):
+    masked = post.is_deleted or access.hidden_from(authenticated_user() or AnonymousUserMixin(), "post", post)
     return {
         "id": post.id, "thread_id": post.thread_id,
         "author": user_json(post.author) if post.author else None,
-        "body": None if post.is_deleted else post.body,
-        "body_html": "" if post.is_deleted else post.body_html,
-        "deleted": post.is_deleted, "is_answer": post.is_answer, "reply_to": post.reply_to_id,
+        "body": None if masked else post.body,
+        "body_html": "" if masked else post.body_html,
+        "deleted": post.is_deleted, "hidden": post.hidden_at is not None and not post.is_deleted, "is_answer": post.is_answer, "reply_to": post.reply_to_id,
         "created_at": iso(post.created_at), "edited_at": iso(post.edited_at),
         "reactions": {emoji: value["count"] for emoji, value in service.reaction_counts(post).items()},
         "attachments": [
@@ -46,7 +49,7 @@ def post_json(post):
              "resource_id": a.resource_id,
              "image": url_for("discussions.preview_image", attachment_id=a.id, v=a.image_sha256[:16], _external=True)
              if a.image_sha256 and not post.is_deleted else None}
-            for a in post.attachments
+            for a in (post.attachments if not masked else [])
         ],
         "url": url_for("discussions.post", post_id=post.id, _external=True),
     }

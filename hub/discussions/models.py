@@ -87,6 +87,7 @@ class Post(db.Model):
     edited_at = sa.Column(UTCDateTime)
     deleted_at = sa.Column(UTCDateTime)
     deleted_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    hidden_at = sa.Column(UTCDateTime)  # hidden pending moderation (hub/moderation)
 
     thread = db.relationship("Thread")
     author = db.relationship("User", foreign_keys=[author_id])

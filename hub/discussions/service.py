@@ -345,7 +345,7 @@ def _new_post(thread, author, gathered, reply_to=None, event="new_post"):
 def live_payload(post):
     return {
         "thread_id": post.thread_id, "post_id": post.id, "author": post.author.display_name if post.author else None,
-        "body_html": "" if post.is_deleted else post.body_html, "deleted": post.is_deleted,
+        "body_html": "" if post.is_deleted or post.hidden_at is not None else post.body_html, "deleted": post.is_deleted,
         "fragment_url": url_for("discussions.post_fragment", post_id=post.id),
     }
 
@@ -797,14 +797,14 @@ def thread_document(thread):
     first = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
     return SearchDocument(
         kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
-        title=thread.title, body="\n\n".join(p for p in [plain(first.body) if first and not first.is_deleted else "", " ".join(thread.tag_names)] if p),
+        title=thread.title, body="\n\n".join(p for p in [plain(first.body) if first and not first.is_deleted and first.hidden_at is None else "", " ".join(thread.tag_names)] if p),
         url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
         themes=_themes(thread),
     )
 
 
 def post_document(post):
-    if post.is_deleted:
+    if post.is_deleted or post.hidden_at is not None:  # hidden pending moderation: out of the index until restored
         return None
     return SearchDocument(
         kind="post", id=post.id, community_id=post.thread.community_id, readers=search.community_readers(post.thread.community_id),

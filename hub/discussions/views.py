@@ -350,7 +350,7 @@ def thread(thread_id):
         key = None
     form = ComposerForm(formdata=None)
     quoted = service.get(Post, _int_arg("quote")) if _int_arg("quote") else None
-    if quoted is not None and quoted.thread_id == thread.id:
+    if quoted is not None and quoted.thread_id == thread.id and not access.hidden_from(current_user, "post", quoted):
         form.body.data = service.quote(quoted)
         form.reply_to.data = str(quoted.id)
     context = _thread_context(thread, form, last_read=last_read)
@@ -499,7 +499,7 @@ def edit_post(post_id):
 def history(post_id):
     post = _post_or_404(post_id)
     g.private_page = True
-    show_text = not post.is_deleted or access.can(current_user, "thread.moderate", post.thread)
+    show_text = (not post.is_deleted or access.can(current_user, "thread.moderate", post.thread)) and not access.hidden_from(current_user, "post", post)
     return render_template("discussions/history.html", post=post, thread=post.thread, community=post.thread.community,
                            revisions=service.revisions(post) if show_text else [], show_text=show_text)
 

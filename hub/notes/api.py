@@ -51,6 +51,12 @@ def _attachment(data):
 
 
 def note_json(note, user):
+    if _hidden(user, note):
+        return {
+            "id": note.id, "community": note.community.slug, "hidden": True,
+            "message": _("This content is hidden pending moderation."),
+            "url": url_for("notes.show", note_id=note.id, _external=True),
+        }
     attached = {"kind": note.attached_kind, "id": note.attached_id} if note.attached_kind else None
     return {
         "id": note.id,
@@ -66,7 +72,16 @@ def note_json(note, user):
         "updated_at": iso(note.updated_at),
         "url": url_for("notes.show", note_id=note.id, _external=True),
         "can_edit": _can(user, "note.edit", note),
+        "hidden": note.hidden_at is not None,
     }
+
+
+def _hidden(user, note):
+    from flask_login import AnonymousUserMixin
+
+    from .. import access
+
+    return access.hidden_from(user or AnonymousUserMixin(), "note", note)
 
 
 def _can(user, action, target):
@@ -83,6 +98,10 @@ def _read_or_404(note_id, action="note.read"):
     from .. import access
 
     user = authenticated_user()
+    if user is not None and access.can(user, "note.see", note) and access.hidden_from(user, "note", note):
+        if action == "note.read":  # hidden pending moderation: note_json says only that
+            return note, user
+        raise ApiError(403, _("This content is hidden pending moderation."), code="hidden")
     # Members who may not read a note are not told it exists.
     if user is not None and access.can(user, "community.read", note.community) and not access.can(user, "note.read", note):
         raise ApiError(404)

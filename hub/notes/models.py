@@ -37,6 +37,7 @@ class Note(db.Model):
     # of truth while people edit together.
     crdt_state = deferred(sa.Column(sa.LargeBinary))
     crdt_updated_at = sa.Column(UTCDateTime)
+    hidden_at = sa.Column(UTCDateTime)  # hidden pending moderation (hub/moderation)
 
     __table_args__ = (sa.Index("ix_notes_attached", "attached_kind", "attached_id"),)
 

@@ -437,6 +437,8 @@ def readers(note):
 
 
 def to_document(note):
+    if note.hidden_at is not None:  # hidden pending moderation: out of the index until restored
+        return None
     return SearchDocument(
         kind="note", id=note.id, community_id=note.community_id, readers=readers(note), title=note.title,
         body=plain(note.body), url=url_for("notes.show", note_id=note.id), language="fr", updated_at=note.updated_at,

@@ -2,7 +2,8 @@
 and a community's note templates."""
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,6 +26,11 @@ def note_or_404(note_id, action="note.read"):
     if note is None:
         abort(404)
     # Whoever may not read a note is not told it exists.
+    if access.can(current_user, "note.see", note) and access.hidden_from(current_user, "note", note):
+        # Hidden pending moderation: a placeholder instead of the note, whatever the page.
+        abort(make_response(render_template(
+            "moderation/hidden.html", back_url=url_for("notes.community", slug=note.community.slug), back_label=_("Notes"),
+        )))
     if not access.can(current_user, "note.read", note) and access.can(current_user, "community.read", note.community):
         abort(404)
     access.require(action, note)

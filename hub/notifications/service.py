@@ -142,6 +142,9 @@ SUBJECTS = {
     "new_post": _l("New message: %(title)s"),
     "new_thread": _l("New discussion: %(title)s"),
     "thread_invitation": _l("%(actor)s invited you to the discussion “%(title)s”"),
+    "moderation_hidden": _l("Hidden pending moderation: %(title)s"),
+    "moderation_restored": _l("Visible again after moderation: %(title)s"),
+    "moderation_deleted": _l("Deleted by moderation: %(title)s"),
 }
 
 
@@ -152,16 +155,22 @@ def event_label(event):
         "new_post": _l("posted a message"),
         "new_thread": _l("started a discussion"),
         "thread_invitation": _l("invited you to the discussion"),
+        "moderation_hidden": _l("hid your content pending moderation"),
+        "moderation_restored": _l("made your content visible again"),
+        "moderation_deleted": _l("deleted your content"),
     }.get(event, _l("posted"))
 
 
 def notify(event, recipients, *, community, actor, object_kind, object_id, title, excerpt, url):
     """Record a notification for each recipient who wants it; email those who want it at once.
-    Nothing is committed. Returns the notifications created."""
+    Nothing is committed. Returns the notifications created.
+
+    ``community`` may be None for what belongs to no community (a profile): the notification is
+    kept and emailed at once, without a community's unsubscribe link."""
     from ..realtime import emit_after_commit
 
     people = {u.id: u for u in recipients if u is not None and (actor is None or u.id != actor.id) and u.is_active}
-    prefs = preferences_by_community(people.keys(), community.id)
+    prefs = preferences_by_community(people.keys(), community.id) if community is not None else {}
     created = []
     now = utcnow()
     for user_id, user in people.items():
@@ -169,7 +178,7 @@ def notify(event, recipients, *, community, actor, object_kind, object_id, title
         if pref.level == "muted":
             continue
         notification = Notification(
-            user_id=user_id, community_id=community.id, actor_id=actor.id if actor else None, event=event,
+            user_id=user_id, community_id=community.id if community is not None else None, actor_id=actor.id if actor else None, event=event,
             object_kind=object_kind, object_id=object_id, title=title[:300], excerpt=(excerpt or "")[:500], url=url[:500],
         )
         if pref.email == "never":
@@ -177,13 +186,14 @@ def notify(event, recipients, *, community, actor, object_kind, object_id, title
         elif pref.email == "immediate":
             notification.emailed_at = now
             actor_name = actor.display_name if actor else ""
-            unsubscribe_link = unsubscribe_url(user_id, community.id)
+            unsubscribe_link = unsubscribe_url(user_id, community.id) if community is not None else None
             queue_email(
                 user.email, lambda e=event, a=actor_name, t=title: SUBJECTS.get(e, SUBJECTS["new_post"]) % {"actor": a, "title": t},
                 "email/notifications/notification.txt", locale=user.locale, actor_name=actor_name, event=event,
-                title=title, excerpt=excerpt, community_name=community.name, url=_absolute(url),
+                title=title, excerpt=excerpt, community_name=community.name if community is not None else "", url=_absolute(url),
                 preferences_url=current_app.config["BASE_URL"] + url_for("notifications.preferences"),
-                unsubscribe_url=unsubscribe_link, headers=list_headers(community, unsubscribe_link),
+                unsubscribe_url=unsubscribe_link,
+                headers=list_headers(community, unsubscribe_link) if community is not None else {"Auto-Submitted": "auto-generated"},
             )
         db.session.add(notification)
         created.append(notification)

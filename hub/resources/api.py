@@ -4,6 +4,7 @@ from flask_login import current_user
 from flask_babel import gettext as _
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
+from .. import access
 from ..api import bp
 from ..api.helpers import ApiError, form_errors, json_body, service_error, validated
 from ..api.serializers import iso, user_json
@@ -27,7 +28,21 @@ def version_json(version):
     }
 
 
+def _hidden_from_caller(resource):
+    from flask_login import AnonymousUserMixin
+
+    from ..api.helpers import authenticated_user
+
+    return access.hidden_from(authenticated_user() or AnonymousUserMixin(), "resource", resource)
+
+
 def resource_json(resource, full=True):
+    if _hidden_from_caller(resource):  # hidden pending moderation: only that is said
+        return {
+            "id": resource.id, "community": resource.community.slug, "hidden": True,
+            "message": _("This content is hidden pending moderation."),
+            "page_url": url_for("resources.show", resource_id=resource.id, _external=True),
+        }
     version = resource.current_version
     data = {
         "id": resource.id, "community": resource.community.slug, "title": resource.title, "type": resource.type,
@@ -38,6 +53,7 @@ def resource_json(resource, full=True):
         "created_at": iso(resource.created_at), "updated_at": iso(resource.updated_at),
         "extraction_status": version.extraction_status if version else None,
         "page_url": url_for("resources.show", resource_id=resource.id, _external=True),
+        "hidden": resource.hidden_at is not None,
     }
     if full:
         data["summary_html"] = resource.summary_html
@@ -179,6 +195,8 @@ def delete_resource(resource_id):
 @bp.route("/resources/<int:resource_id>/versions/<int:number>/download")
 def resource_download(resource_id, number=None):
     resource = _resource(resource_id, "resource.read")
+    if _hidden_from_caller(resource):
+        raise ApiError(403, _("This content is hidden pending moderation."), code="hidden")
     version = resource.current_version if number is None else next((v for v in resource.versions if v.number == number), None)
     if version is None:
         raise ApiError(404, _("This resource has no file."))

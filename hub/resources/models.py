@@ -32,6 +32,7 @@ class Resource(db.Model):
     id = sa.Column(sa.Integer, primary_key=True)
     community_id = sa.Column(sa.Integer, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
     author_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    hidden_at = sa.Column(UTCDateTime)  # hidden pending moderation (hub/moderation)
     title = sa.Column(sa.String(300), nullable=False)
     summary = sa.Column(sa.Text, nullable=False, default="")
     summary_html = sa.Column(sa.Text, nullable=False, default="")

@@ -293,6 +293,8 @@ def _theme_counts(sub):
 
 
 def to_document(resource):
+    if resource.hidden_at is not None:  # hidden pending moderation: out of the index until restored
+        return None
     version = resource.current_version
     parts = [plain(resource.summary), resource.source_organization]
     parts += [getattr(resource, name) for name in Resource.STORY_FIELDS]

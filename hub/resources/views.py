@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +20,11 @@ def resource_or_404(resource_id, action="resource.read"):
     if resource is None:
         abort(404)
     access.require(action, resource)
+    if action == "resource.read" and access.hidden_from(current_user, "resource", resource):
+        # Hidden pending moderation: a placeholder instead of the page, the print view or the file.
+        abort(make_response(render_template(
+            "moderation/hidden.html", back_url=url_for("resources.browse", slug=resource.community.slug), back_label=_("Resources"),
+        )))
     return resource
 
 
