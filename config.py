@@ -91,6 +91,9 @@ class Config:
         # Thread pages and community homes are kept per reader until their community changes (0: never kept).
         self.PAGE_CACHE_SECONDS = _env_int("HUB_PAGE_CACHE_SECONDS", 60)
         self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
+        # Days kept before the worker purges them: sent or failed emails, and audit entries (0: kept forever).
+        self.EMAIL_RETENTION_DAYS = _env_int("HUB_EMAIL_RETENTION_DAYS", 90)
+        self.AUDIT_RETENTION_DAYS = _env_int("HUB_AUDIT_RETENTION_DAYS", 365)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

@@ -118,7 +118,7 @@ def change_role(slug, membership_id):
     form = RoleForm()
     if form.validate_on_submit():
         try:
-            service.change_role(membership, form.role.data, membership.expires_at)
+            service.change_role(membership, form.role.data, membership.expires_at, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -138,7 +138,7 @@ def remove_member(slug, membership_id):
     if ConfirmForm().validate_on_submit():
         name = membership.user.display_name
         try:
-            service.remove_member(membership)
+            service.remove_member(membership, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")
