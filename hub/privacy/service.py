@@ -281,7 +281,7 @@ def delete_account(user, password, content):
     if blocking:
         raise ServiceError(
             _l("You are the only facilitator of %(names)s. Name another facilitator there first (or remove the other members).",
-               names=", ".join(f"« {c.name} »" for c in blocking)),
+               names=", ".join(c.name for c in blocking)),
             status=409, code="last_facilitator",
         )
     uid = user.id
