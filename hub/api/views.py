@@ -153,8 +153,8 @@ def _membership(community, user_id):
 def remove_member(slug, user_id):
     """A facilitator removes a member; a member removes themselves (leaves)."""
     community = _community(slug)
-    require_user()
-    user = _require("community.see", community)
+    _require("community.see", community)  # 404 before 401: a private community stays unknown
+    user = require_user()
     if user_id != user.id:
         _require("community.manage", community)
     membership = _membership(community, user_id)

@@ -1,7 +1,7 @@
 """Pages: the privacy policy, its editing by the administrator, and "My data" (export, deletion)."""
 import tempfile
 
-from flask import Blueprint, flash, g, redirect, render_template, send_file, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -31,7 +31,9 @@ def policy():
 def edit_policy():
     access.require("privacy.edit")
     g.private_page = True
-    form = PolicyForm(data={"body_fr": service.policy_text("fr_CA"), "body_en": service.policy_text("en")})
+    form = PolicyForm()
+    if request.method == "GET":
+        form.body_fr.data, form.body_en.data = service.policy_text("fr_CA"), service.policy_text("en")
     if form.validate_on_submit():
         try:
             service.save_policy(current_user, form.body_fr.data, form.body_en.data)
