@@ -317,6 +317,16 @@ def delete_account(user, password, content):
     audit.record("account.delete", None, target_type="users", target_id=uid, content=content)
     db.session.flush()
 
+    # Through the ORM first, so whatever listens for them sees it: every session of the person ends,
+    # and they lose their communities (live pages included).
+    user.session_version = (user.session_version or 0) + 1
+    user.is_active_account = False
+    for membership in list(user.memberships):
+        db.session.delete(membership)
+    for token in list(user.tokens):
+        db.session.delete(token)
+    db.session.flush()
+
     # Every other row pointing at the account: its own rows go, others' rows forget it.
     _forget_user(uid)
     pagecache.touch(*touched)

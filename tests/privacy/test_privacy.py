@@ -190,9 +190,11 @@ def test_deleting_and_keeping_shows_a_former_member_to_the_others(app, client, c
     from hub.meetings.models import MeetingAttendee, PollAnswer, PollInvitee
     from hub.notes.models import Note
 
+    other_browser = browser(app, cast, "julie")
     julie, response = delete(app, cast, "julie", "keep")
     assert response.status_code == 302
     assert julie.get("/account").status_code == 302  # signed out
+    assert other_browser.get("/account").status_code == 302  # every session ends
     assert api(client, cast, "julie", "GET", "/me").status_code == 401  # token gone
 
     page = browser(app, cast, "karim").get(f"/threads/{julies_things['thread']}").get_data(as_text=True)
