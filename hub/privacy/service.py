@@ -307,6 +307,10 @@ def delete_account(user, password, content):
             for attachment in list(post.attachments):
                 db.session.delete(attachment)
         search.enqueue("post", post.id)
+    if content == "erase":  # what others were notified of quoted the erased messages
+        db.session.execute(
+            sa.update(Notification).where(Notification.actor_id == uid, Notification.object_kind == "thread").values(excerpt="")
+        )
     for thread_id in db.session.execute(sa.select(Thread.id).where(Thread.author_id == uid)).scalars():
         search.enqueue("thread", thread_id)
     db.session.flush()

@@ -238,6 +238,13 @@ def test_deleting_and_erasing_leaves_message_deleted(app, client, cast, julies_t
     assert page.count('data-testid="post-deleted"') == 2
     assert "Laval en a une depuis 2022." in page  # the others' messages stay
     assert count(app, PostRevision, post_id=julies_things["julie_reply"]) == 0
+    from hub.notifications.models import Notification
+
+    with app.app_context():
+        from hub.extensions import db as database
+
+        excerpts = database.session.execute(sa.select(Notification.excerpt).where(Notification.user_id == cast.ids["karim"])).scalars().all()
+    assert excerpts and not any("Merci Karim" in e for e in excerpts)
     from hub.extensions import db
 
     with app.app_context():
