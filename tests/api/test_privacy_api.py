@@ -2,7 +2,6 @@
 import io
 import json
 import zipfile
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
