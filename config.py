@@ -95,10 +95,11 @@ class Config:
         self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
         # How often each process looks for guest periods that ended under an open live connection.
         self.REALTIME_EXPIRY_CHECK_SECONDS = _env_int("HUB_REALTIME_EXPIRY_CHECK_SECONDS", 30)
-
-
         # Content flagged by this many different people is hidden until a facilitator or an admin reviews it.
         self.MODERATION_HIDE_THRESHOLD = _env_int("HUB_MODERATION_HIDE_THRESHOLD", 3)
+        # Days kept before the worker purges them: sent or failed emails, and audit entries (0: kept forever).
+        self.EMAIL_RETENTION_DAYS = _env_int("HUB_EMAIL_RETENTION_DAYS", 90)
+        self.AUDIT_RETENTION_DAYS = _env_int("HUB_AUDIT_RETENTION_DAYS", 365)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)

@@ -30,6 +30,7 @@ def create_app(config=None, **overrides):
     from .discussions import models as _discussion_models  # noqa: F401
     from . import audit as _audit  # noqa: F401
     from .moderation import models as _moderation_models  # noqa: F401
+    from .privacy import models as _privacy_models  # noqa: F401
     from .extensions import db, migrate, login_manager, csrf, limiter, socketio
 
     db.init_app(app)
@@ -69,6 +70,9 @@ def create_app(config=None, **overrides):
     from .search import api as _search_api  # noqa: F401  (routes on the API blueprint)
     from .moderation import api as _moderation_api  # noqa: F401  (routes on the API blueprint)
     from .search.views import bp as search_bp
+    from . import privacy
+    from .privacy import api as _privacy_api  # noqa: F401  (routes on the API blueprint)
+    from .privacy.views import bp as privacy_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
@@ -80,6 +84,7 @@ def create_app(config=None, **overrides):
     app.register_blueprint(discussions_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     resources.init_app(app)
@@ -88,6 +93,7 @@ def create_app(config=None, **overrides):
     discussions.init_app(app)
     notifications.init_app(app)
     moderation.init_app(app)
+    privacy.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     return app
 

@@ -256,6 +256,12 @@ def _manage(user, community):
     return role_in(user, community) == "facilitator"
 
 
+@rule("member.remove")
+def _remove_member(user, membership):
+    """Facilitators remove members; anyone removes themselves (leaving)."""
+    return role_in(user, membership.community) == "facilitator" or (_authenticated(user) and membership.user_id == user.id)
+
+
 @rule("community.leave")
 def _leave(user, community):
     return role_in(user, community) is not None
@@ -433,6 +439,11 @@ def _note_templates(user, community):
 @rule("calendar.feed")
 def _own_feed(user, target):
     return _authenticated(user)
+
+
+@rule("privacy.edit")
+def _edit_privacy_policy(user, target):
+    return False  # only the instance admin, who passes every rule
 
 
 @rule("admin.panel")

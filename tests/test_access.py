@@ -130,6 +130,16 @@ EXPECTED = {
     ("GET", "api.community_members"): (404, 404, 200, 403, 200, 200, 200),
     ("POST", "api.invite"): (404, 404, 403, 403, 403, 422, 422),
     ("POST", "api.accept_invitation"): (401, 404, 404, 404, 404, 404, 404),
+    ("DELETE", "api.remove_member"): (404, 404, 403, 403, 403, 204, 204),  # someone else: facilitators only
+    ("PATCH", "api.update_member"): (404, 404, 403, 403, 403, 415, 415),  # form data where JSON is expected
+    ("GET", "api.export_me"): (401, 200, 200, 200, 200, 200, 200),
+    ("DELETE", "api.delete_me"): (401, 415, 415, 415, 415, 415, 415),
+    ("GET", "privacy.policy"): EVERYONE_200,
+    ("GET", "privacy.edit_policy"): (LOGIN, 403, 403, 403, 403, 403, 200),
+    ("POST", "privacy.edit_policy"): (LOGIN, 403, 403, 403, 403, 403, 422),
+    ("GET", "privacy.my_data"): ACCOUNT,
+    ("POST", "privacy.export"): (LOGIN, 200, 200, 200, 200, 200, 200),
+    ("POST", "privacy.delete_account"): ACCOUNT_POST,  # no password sent
     ("GET", "meetings.new_poll"): CONTRIBUTOR_GET,
     ("POST", "meetings.new_poll"): CONTRIBUTOR_INVALID,
     ("GET", "meetings.poll"): READER,
@@ -274,8 +284,10 @@ def world(app, factory):
         factory.add_member(slug, emails[role], role)
     _tid, target_email = factory.user("Cible Un")
     _tid2, target2_email = factory.user("Cible Deux")
+    api_removal_user, target3_email = factory.user("Cible Trois")
     factory.add_member(slug, target_email)
     factory.add_member(slug, target2_email)
+    factory.add_member(slug, target3_email)
     _rid, requester_email = factory.user("Demande Adhésion")
     with app.app_context():
         admin = db.session.get(User, people["admin"][0])
@@ -323,7 +335,7 @@ def world(app, factory):
         args.update(_notes_world(app, community, member, args["meeting_id"]))
         args.update(_discussions_world(app, community, member))
     tokens = {role: factory.token(email) for role, email in emails.items()}
-    return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "accept_token": raw_to_accept, "api_deletion": api_deletion}
+    return {"emails": emails, "args": args, "tokens": tokens, "removal_target": removal_target, "api_removal_user": api_removal_user, "accept_token": raw_to_accept, "api_deletion": api_deletion}
 
 
 def _meetings_world(app, community, member):
@@ -410,6 +422,8 @@ def _url(app, endpoint, rule, args, world):
         values["decision"] = "decline"
     if endpoint == "communities.remove_member":
         values["membership_id"] = world["removal_target"]
+    if endpoint == "api.remove_member":
+        values["user_id"] = world["api_removal_user"]
     if endpoint == "api.delete_resource":
         values["resource_id"] = world["api_deletion"]
     if endpoint == "communities.invitation":

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..i18n import select_locale
 from ..security import load_user_from_token
 from . import bp
-from .helpers import ApiError, authenticated_user, json_body, require_user, service_error, validated
+from .helpers import ApiError, authenticated_user, invalid, json_body, refuse_unknown_fields, require_user, service_error, string_field, validated
 from .serializers import community_json, iso, member_json, user_json
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -134,6 +134,80 @@ def community_members(slug):
     _require("community.directory", community)
     query = request.args.get("q", "")[:200]
     return jsonify({"members": [member_json(m) for m in communities.members(community, query)]})
+
+
+def _membership(community, user_id):
+    from ..communities.models import Membership
+
+    membership = db.session.execute(
+        db.select(Membership).filter_by(community_id=community.id, user_id=user_id)
+    ).scalar_one_or_none() if 0 < user_id < 2**31 else None
+    if membership is None:
+        raise ApiError(404, _("This person is not a member of this community."), code="not_member")
+    return membership
+
+
+@bp.route("/communities/<slug>/members/<int:user_id>", methods=["DELETE"])
+def remove_member(slug, user_id):
+    """A facilitator removes a member; a member removes themselves (leaves)."""
+    community = _community(slug)
+    _require("community.see", community)  # 404 before 401: a private community stays unknown
+    user = require_user()
+    if user_id != user.id:
+        _require("community.manage", community)
+    membership = _membership(community, user_id)
+    if not access.can(user, "member.remove", membership):
+        raise ApiError(403)
+    try:
+        communities.remove_member(membership, actor=user)
+    except ServiceError as error:
+        raise service_error(error)
+    db.session.commit()
+    return "", 204
+
+
+@bp.route("/communities/<slug>/members/<int:user_id>", methods=["PATCH"])
+def update_member(slug, user_id):
+    community = _community(slug)
+    user = _require("community.manage", community)
+    membership = _membership(community, user_id)
+    data = json_body()
+    refuse_unknown_fields(data, {"role", "expires_at"})
+    role = string_field(data, "role", missing=membership.role)
+    expires_at = _expiry(data, role, membership)
+    try:
+        communities.change_role(membership, role, expires_at, actor=user)
+    except ServiceError as error:
+        raise service_error(error)
+    db.session.commit()
+    return jsonify(member_json(membership))
+
+
+def _expiry(data, role, membership):
+    """``expires_at`` of a PATCH: an ISO 8601 moment in the future, for guests only; kept when absent."""
+    from datetime import datetime, timezone
+
+    from ..timeutil import utcnow
+
+    if "expires_at" not in data:
+        return membership.expires_at if role == "guest" else None
+    value = data["expires_at"]
+    if value is None:
+        return None
+    if role != "guest":
+        raise invalid({"expires_at": _("Only guests have an end date.")})
+    if not isinstance(value, str) or len(value) > 40:
+        raise invalid({"expires_at": _("Give a date and time such as 2027-06-30T17:00:00-04:00.")})
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid({"expires_at": _("Give a date and time such as 2027-06-30T17:00:00-04:00.")}) from None
+    if moment.tzinfo is None:
+        raise invalid({"expires_at": _("Give the time zone, e.g. -04:00 or Z.")})
+    moment = moment.astimezone(timezone.utc)
+    if moment <= utcnow():
+        raise invalid({"expires_at": _("The end of guest access must be in the future.")})
+    return moment
 
 
 @bp.route("/communities/<slug>/invitations", methods=["POST"])

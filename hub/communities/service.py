@@ -88,19 +88,26 @@ def _keep_a_facilitator(membership, new_role=None):
 
 
 def change_role(membership, role, expires_at=None, actor=None):
+    """Give a member another role (and a guest an end date); written to the audit log."""
     if role not in ROLES:
         raise ServiceError(_l("Choose a role."), field="role")
     _keep_a_facilitator(membership, role)
-    if role != membership.role:
-        audit.record("membership.role_change", actor, membership.user, community=membership.community_id, old_role=membership.role, new_role=role)
+    before = (membership.role, membership.expires_at)
     membership.role = role
     membership.expires_at = expires_at if role == "guest" else None
+    if (membership.role, membership.expires_at) != before:
+        audit.record(
+            "membership.role_change", actor, membership.user, community=membership.community, old_role=before[0], new_role=role,
+            expires_at=membership.expires_at.isoformat() if membership.expires_at else None,
+        )
     access.forget_roles()
 
 
-def remove_member(membership, actor=None, action="membership.remove"):
+def remove_member(membership, actor=None):
+    """Remove a member (``actor`` is a facilitator) or let them leave (``actor`` is the member)."""
     _keep_a_facilitator(membership)
-    audit.record(action, actor, membership.user, community=membership.community_id, role=membership.role)
+    action = "membership.leave" if actor is not None and actor.id == membership.user_id else "membership.remove"
+    audit.record(action, actor, membership.user, community=membership.community, role=membership.role)
     db.session.delete(membership)
     access.forget_roles()
 
@@ -109,7 +116,7 @@ def leave(community, user):
     membership = membership_of(community, user)
     if membership is None:
         raise ServiceError(_l("You are not a member of this community."), status=404)
-    remove_member(membership, user, "membership.leave")
+    remove_member(membership, actor=user)
 
 
 def members(community, query=None, roles=None):

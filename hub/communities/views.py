@@ -138,7 +138,7 @@ def remove_member(slug, membership_id):
     if ConfirmForm().validate_on_submit():
         name = membership.user.display_name
         try:
-            service.remove_member(membership, current_user)
+            service.remove_member(membership, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")

@@ -92,7 +92,7 @@ def scan_pages(page, paths, status=None):
 
 def test_anonymous_pages_have_no_serious_violations(hub, axe_context):
     page = axe_context.new_page()
-    paths = ["/", "/login", "/register", "/password/reset", "/communities", f"/c/{hub['slug']}", hub["invitation"], "/no-such-page"]
+    paths = ["/", "/login", "/register", "/password/reset", "/communities", f"/c/{hub['slug']}", hub["invitation"], "/privacy", "/no-such-page"]
     report = scan_pages(page, paths, status={"/no-such-page": 404})
     # A form sent empty shows its errors: the error summary and field messages must be accessible too.
     page.goto("/login")
@@ -114,6 +114,7 @@ def member_paths(hub):
         "/communities/new",
         "/account",
         "/account/tokens",
+        "/account/data",
         f"/users/{hub['owner_id']}",
         "/c/no-such-community",
     ]
@@ -131,7 +132,7 @@ def test_english_pages_have_no_serious_violations(hub, new_context):
     page = new_context(locale="en", bypass_csp=True).new_page()  # see axe_context about the CSP
     log_in(page, "bruno@exemple.ca")  # his preferred language is English
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    paths = ["/", f"/c/{hub['slug']}/members", "/account", "/no-such-page"]
+    paths = ["/", f"/c/{hub['slug']}/members", "/account", "/account/data", "/privacy", "/no-such-page"]
     report = scan_pages(page, paths, status={"/no-such-page": 404})
     assert not report, "\n" + "\n".join(report)
 
