@@ -91,6 +91,10 @@ class Config:
         # Thread pages and community homes are kept per reader until their community changes (0: never kept).
         self.PAGE_CACHE_SECONDS = _env_int("HUB_PAGE_CACHE_SECONDS", 60)
         self.PAGE_CACHE_ENTRIES = _env_int("HUB_PAGE_CACHE_ENTRIES", 256)
+        # Background jobs (outboxes, reminders, digests, clean-ups): "embedded" runs them in the web
+        # process (`make run`); "external" leaves them to `flask hub worker` (production).
+        self.WORKER = _env("HUB_WORKER", "embedded")
+        self.WORKER_POLL_SECONDS = float(_env("HUB_WORKER_POLL_SECONDS", "2"))
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)
@@ -138,6 +142,8 @@ class ProductionConfig(Config):
             found.append("HUB_REGISTRATION must be 'open' or 'invite'.")
         if self.SEARCH_BACKEND not in {"whoosh", "postgres"}:
             found.append("HUB_SEARCH_BACKEND must be 'whoosh' or 'postgres'.")
+        if self.WORKER not in {"embedded", "external"}:
+            found.append("HUB_WORKER must be 'embedded' or 'external'.")
         return found
 
 
