@@ -73,6 +73,40 @@ def worker():
     click.echo("Worker stopped.")
 
 
+@hub_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path):
+    """Write a consistent backup (database and files) to PATH (a .tar.gz) while the hub serves."""
+    from .backup import BackupError, backup as make_backup
+
+    try:
+        manifest = make_backup(path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = sum(1 for name in manifest["members"] if name.startswith("files/"))
+    click.echo(f"Backup written to {path}: {manifest['database']} database at revision {manifest['hub_revision']}, "
+               f"{sum(manifest['tables'].values())} rows in {len(manifest['tables'])} tables, {files} files.")
+    if manifest["missing_files"]:
+        click.echo(f"Warning: {len(manifest['missing_files'])} file(s) the database refers to are missing from the instance: "
+                   + ", ".join(manifest["missing_files"][:10]), err=True)
+
+
+@hub_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True))
+def restore(path):
+    """Restore a backup made by `flask hub backup` into this empty instance, then rebuild the search index."""
+    from .backup import BackupError, restore as restore_backup
+
+    try:
+        manifest = restore_backup(path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = sum(1 for name in manifest["members"] if name.startswith("files/"))
+    click.echo(f"Restored the backup of {manifest['created_at']} (revision {manifest['hub_revision']}): "
+               f"{sum(manifest['tables'].values())} rows, {files} files; "
+               f"search index rebuilt ({sum(manifest['reindexed'].values())} documents).")
+
+
 @hub_cli.command("send-mail")
 def send_mail():
     """Send what is due in the email outbox once, then exit."""
