@@ -9,7 +9,8 @@ keep-alive connections, in this mix:
     reads  (90 %): thread page 30, community home 20, search 20, resource list 20
     writes (10 %): new post 5, new note 3, poll answer 2
 
-It reports errors, latency percentiles (overall and per kind), the resident memory of the web
+A request that cannot start within MAX_LATE seconds of its time (every connection busy) is counted as
+dropped instead of sent. It reports errors, dropped requests, latency percentiles (overall and per kind), the resident memory of the web
 processes after the warm-up and at the end (and each minute), and the email and search outbox
 backlogs at the end of the load and how long the worker took to drain them.
 
@@ -46,6 +47,9 @@ PASSWORD = "mot de passe du banc d'essai"
 MIX = [("thread", 30), ("home", 20), ("search", 20), ("resources", 20), ("post", 5), ("note", 3), ("answer", 2)]
 WORDS = ["approvisionnement", "économie sociale", "coopérative", "habitation", "parcs", "clauses sociales",
          "matières résiduelles", "itinérance", "programme de financement", "règlement municipal"]
+# A request that could not start within this many seconds of its time (every connection busy) is not
+# sent but counted as dropped, so that a server slower than the rate does not pile up an endless queue.
+MAX_LATE = 10.0
 CITIES = ["Gatineau", "Montréal", "Lévis", "Laval", "Sherbrooke", "Québec"]
 
 
@@ -218,6 +222,7 @@ class Load:
         self.lock = threading.Lock()
         self.results = []  # (kind, seconds, ok, late seconds)
         self.errors = []
+        self.dropped = {}  # kind -> requests not sent because they were MAX_LATE behind their time
         self.rng = random.Random(11)
         self.kinds = [kind for kind, weight in MIX for _ in range(weight)]
         self.counter = 0
@@ -258,6 +263,12 @@ class Load:
                 return
             due, kind, (method, path, body, headers, expected), record = item
             started = time.monotonic()
+            if started - due > MAX_LATE:  # the server fell behind: not sent, counted
+                if record:
+                    with self.lock:
+                        self.dropped[kind] = self.dropped.get(kind, 0) + 1
+                self.queue.task_done()
+                continue
             ok, detail = True, None
             try:
                 if conn is None:
@@ -335,7 +346,7 @@ def main():
     parser.add_argument("--rate", type=float, default=50, help="requests per second")
     parser.add_argument("--warmup", type=float, default=60, help="seconds of load before the first memory reading")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=int, default=32, help="client keep-alive connections")
+    parser.add_argument("--connections", type=int, default=16, help="client keep-alive connections")
     parser.add_argument("--database-url", default=os.environ.get("HUB_SOAK_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/hub_soak"),
                         help="a PostgreSQL database of the benchmark's own: dropped and created again")
     parser.add_argument("--redis-url", default=os.environ.get("HUB_SOAK_REDIS_URL", "redis://127.0.0.1:6379/8"))
@@ -389,7 +400,7 @@ def main():
         for minute in range(1, minutes + 1):
             load.run(60, args.rate)
             reading = {"minute": minute, "rss_kib": {pid: rss_kib(pid) for pid in pids}, "worker_rss_kib": rss_kib(worker.pid),
-                       "errors": len(load.errors), "backlog": backlog(engine)}
+                       "errors": len(load.errors), "dropped": sum(load.dropped.values()), "backlog": backlog(engine)}
             memory.append(reading)
             print(json.dumps(reading), flush=True)
         if args.minutes > minutes:
@@ -412,6 +423,7 @@ def main():
             "settings": {"minutes": args.minutes, "rate": args.rate, "warmup_seconds": args.warmup, "gunicorn_workers": args.workers,
                          "connections": args.connections, "mix": dict(MIX)},
             "load": summarize(load.results, issued_seconds),
+            "dropped_late": load.dropped, "dropped_total": sum(load.dropped.values()),
             "error_examples": load.errors[:20],
             "memory": {"web_start_kib": memory[0]["rss_kib"], "web_end_kib": end_rss, "web_start_total_kib": start_total,
                        "web_end_total_kib": end_total, "growth_percent": (end_total - start_total) * 100 / start_total,
@@ -425,6 +437,7 @@ def main():
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
         summary = report["load"]
         print(f"requests {summary['requests']} at {summary['rate']:.1f}/s, errors {summary['errors']}, "
+              f"dropped (over {MAX_LATE:g} s late) {report['dropped_total']}, "
               f"p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms, p99 {summary['p99_ms']:.0f} ms")
         print(f"web memory {start_total / 1024:.1f} MiB -> {end_total / 1024:.1f} MiB ({report['memory']['growth_percent']:+.1f} %)")
         print(f"outbox at end {at_end}; after {drain_seconds:.0f} s {drained}; SMTP received {sink.count}")
