@@ -95,6 +95,8 @@ class Config:
         # process (`make run`); "external" leaves them to `flask hub worker` (production).
         self.WORKER = _env("HUB_WORKER", "embedded")
         self.WORKER_POLL_SECONDS = float(_env("HUB_WORKER_POLL_SECONDS", "2"))
+        # Reverse proxies in front of the hub (nginx: 1) whose X-Forwarded-For/-Proto/-Host are trusted.
+        self.PROXY_COUNT = _env_int("HUB_PROXY_COUNT", 0)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)
