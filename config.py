@@ -100,6 +100,12 @@ class Config:
         # Days kept before the worker purges them: sent or failed emails, and audit entries (0: kept forever).
         self.EMAIL_RETENTION_DAYS = _env_int("HUB_EMAIL_RETENTION_DAYS", 90)
         self.AUDIT_RETENTION_DAYS = _env_int("HUB_AUDIT_RETENTION_DAYS", 365)
+        # Background jobs (outboxes, reminders, digests, clean-ups): "embedded" runs them in the web
+        # process (`make run`); "external" leaves them to `flask hub worker` (production).
+        self.WORKER = _env("HUB_WORKER", "embedded")
+        self.WORKER_POLL_SECONDS = float(_env("HUB_WORKER_POLL_SECONDS", "2"))
+        # Reverse proxies in front of the hub (nginx: 1) whose X-Forwarded-For/-Proto/-Host are trusted.
+        self.PROXY_COUNT = _env_int("HUB_PROXY_COUNT", 0)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_ENABLED = _env_bool("HUB_RATELIMIT_ENABLED", True)
@@ -148,6 +154,8 @@ class ProductionConfig(Config):
             found.append("HUB_REGISTRATION must be 'open' or 'invite'.")
         if self.SEARCH_BACKEND not in {"whoosh", "postgres"}:
             found.append("HUB_SEARCH_BACKEND must be 'whoosh' or 'postgres'.")
+        if self.WORKER not in {"embedded", "external"}:
+            found.append("HUB_WORKER must be 'embedded' or 'external'.")
         return found
 
 

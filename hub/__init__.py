@@ -95,6 +95,12 @@ def create_app(config=None, **overrides):
     moderation.init_app(app)
     privacy.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
+    if app.config.get("PROXY_COUNT"):
+        # Behind a reverse proxy: the client's address (rate limits, logs) and scheme come from its headers.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     return app
 
 def _async_mode():

@@ -51,11 +51,60 @@ def demo(if_empty):
 
 @hub_cli.command("worker")
 def worker():
-    """Send queued emails (and, as they land, other background jobs) until stopped."""
-    from .notifications.mail import run_worker
+    """Run every background job (email and search outboxes, reminders, digests, clean-ups) until stopped."""
+    import logging
+    import signal
+    import threading
 
-    click.echo("Worker started; Ctrl+C to stop.")
-    run_worker(current_app._get_current_object())
+    from . import search
+    from .worker import JOBS, run_worker, wake
+
+    app = current_app._get_current_object()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    # systemd (SIGTERM) and Ctrl+C (SIGINT) end the current pass, then the loop.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: (stop.set(), wake.set()))
+    with app.app_context():
+        search.catch_up()
+    click.echo(f"Worker started ({', '.join(JOBS)}); Ctrl+C to stop.")
+    run_worker(app, stop)
+    click.echo("Worker stopped.")
+
+
+@hub_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path):
+    """Write a consistent backup (database and files) to PATH (a .tar.gz) while the hub serves."""
+    from .backup import BackupError, backup as make_backup
+
+    try:
+        manifest = make_backup(path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = sum(1 for name in manifest["members"] if name.startswith("files/"))
+    click.echo(f"Backup written to {path}: {manifest['database']} database at revision {manifest['hub_revision']}, "
+               f"{sum(manifest['tables'].values())} rows in {len(manifest['tables'])} tables, {files} files.")
+    if manifest["missing_files"]:
+        click.echo(f"Warning: {len(manifest['missing_files'])} file(s) the database refers to are missing from the instance: "
+                   + ", ".join(manifest["missing_files"][:10]), err=True)
+
+
+@hub_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True))
+def restore(path):
+    """Restore a backup made by `flask hub backup` into this empty instance, then rebuild the search index."""
+    from .backup import BackupError, restore as restore_backup
+
+    try:
+        manifest = restore_backup(path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    files = sum(1 for name in manifest["members"] if name.startswith("files/"))
+    click.echo(f"Restored the backup of {manifest['created_at']} (revision {manifest['hub_revision']}): "
+               f"{sum(manifest['tables'].values())} rows, {files} files; "
+               f"search index rebuilt ({sum(manifest['reindexed'].values())} documents).")
 
 
 @hub_cli.command("send-mail")
@@ -88,17 +137,18 @@ def clean_uploads():
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="PORT or 5000")
 @click.option("--debug", is_flag=True)
 def serve(host, port, debug):
-    """Serve the hub with Socket.IO and the email worker in one process (embedded setup)."""
+    """Serve the hub with Socket.IO and the background jobs in one process (unless HUB_WORKER=external)."""
     import signal
     import sys
 
     from werkzeug.serving import run_simple
 
-    from .notifications.mail import start_background_worker
+    from .worker import is_external, start_background_worker
 
     app = current_app._get_current_object()
     app.debug = debug
-    start_background_worker(app)
+    if not is_external(app):
+        start_background_worker(app)
     # A stop request (SIGTERM, as from systemd or a process manager) ends the process through its
     # exit handlers, so its connections leave the "who is here" lists of the other processes at once.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

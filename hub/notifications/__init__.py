@@ -2,13 +2,15 @@
 
 
 def init_app(app):
-    """The digest step of the worker, and the unread count shown in the header."""
+    """The digest and email outbox jobs of the worker, and the unread count shown in the header."""
     from flask_login import current_user
 
-    from .mail import register_periodic
+    from .. import worker
+    from .mail import deliver_job
     from .service import DIGEST_STEP_SECONDS, run_digests, unread_count
 
-    register_periodic("notification-digests", run_digests, DIGEST_STEP_SECONDS)
+    worker.register("notification-digests", run_digests, DIGEST_STEP_SECONDS)
+    worker.register("email-outbox", deliver_job, 0)  # after the jobs that queue emails
 
     @app.context_processor
     def _unread():

@@ -9,7 +9,6 @@ A message may carry extra headers (``headers``), e.g. the list headers of notifi
 """
 import logging
 import smtplib
-import threading
 from datetime import timedelta
 from email.header import Header
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
@@ -30,7 +29,6 @@ from .models import OutgoingEmail
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-_wake = threading.Event()
 
 
 def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, headers=None, **context):
@@ -53,7 +51,9 @@ def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, h
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
     if session.info.pop("hub_mail_queued", False):
-        _wake.set()
+        from ..worker import wake
+
+        wake.set()
 
 
 class _AsWritten(UnstructuredHeader):
@@ -163,49 +163,15 @@ def deliver_pending(app, limit=100, now=None):
     return sent
 
 
-# Steps the worker runs now and then (e.g. queueing meeting reminders): name -> (function(app), seconds).
-PERIODIC = {}
-
-
-def register_periodic(name, function, every_seconds):
-    PERIODIC[name] = (function, every_seconds)
+# The runner moved to hub/worker.py; these names stay importable from here.
+from ..worker import JOBS as PERIODIC, register as register_periodic, run_due, run_worker, start_background_worker  # noqa: E402,F401
 
 
 def run_periodic(app, last_runs, now=None):
-    """Run each periodic step whose interval has passed since its last run."""
-    import time
-
-    now = time.monotonic() if now is None else now
-    for name, (function, every) in list(PERIODIC.items()):
-        if now - last_runs.get(name, float("-inf")) < every:
-            continue
-        last_runs[name] = now
-        try:
-            function(app)
-        except Exception:  # keep the worker alive; the step runs again next time
-            log.exception("Periodic step %s failed", name)
-            db.session.rollback()
+    """Run each background job whose interval has passed since its last run."""
+    run_due(app, last_runs, now)
 
 
-def run_worker(app, stop=None, interval=5.0):
-    """Deliver the outbox until ``stop`` is set; wakes up at once when a message is queued."""
-    stop = stop or threading.Event()
-    last_runs = {}
-    while not stop.is_set():
-        with app.app_context():
-            try:
-                run_periodic(app, last_runs)
-                deliver_pending(app)
-            except Exception:  # keep the worker alive; the row stays in the outbox
-                log.exception("Email delivery pass failed")
-                db.session.rollback()
-            finally:
-                db.session.remove()
-        _wake.wait(interval)
-        _wake.clear()
-
-
-def start_background_worker(app):
-    thread = threading.Thread(target=run_worker, args=(app,), name="hub-mail", daemon=True)
-    thread.start()
-    return thread
+def deliver_job(app):
+    """The email outbox as a job of the worker (on every pass)."""
+    deliver_pending(app)

@@ -33,7 +33,9 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import current_app, has_request_context
 
+from .. import worker
 from ..extensions import db
+from ..worker import is_external
 from .base import FACETS, QuerySyntaxError, SearchBackend, SearchDocument, SearchHit, SearchQuery, SearchResults  # noqa: F401
 from .models import SearchOutbox
 
@@ -412,7 +414,8 @@ def apply_outbox(limit=None, wait=30.0):
 
 
 def _apply_after_request(response):
-    if _pending_in_session():
+    # With HUB_WORKER=external the worker process applies the outbox; web processes only serve.
+    if _pending_in_session() and not is_external(current_app):
         try:
             apply_outbox(wait=5.0)
         except Exception:  # the rows stay in the outbox: applied by the next request or at start-up
@@ -426,6 +429,11 @@ def _apply_on_teardown(_error=None):
             apply_outbox()
     except Exception:
         log.exception("Search indexing failed; it will be retried.")
+
+
+def outbox_job(app):
+    """The search outbox as a job of the worker (on every pass)."""
+    apply_outbox(wait=1.0)
 
 
 def catch_up():
@@ -448,11 +456,13 @@ def init_app(app):
     app.extensions[EXTENSION] = True
     app.after_request(_apply_after_request)
     app.teardown_appcontext(_apply_on_teardown)
+    worker.register("search-outbox", outbox_job, 0)
     with app.app_context():
         if get_backend().rebuild_needed():
             log.warning("Rebuilding the search index from the database (its layout changed).")
             reindex()
-        catch_up()
+        if not is_external(app):  # else the worker catches up when it starts
+            catch_up()
 
 
 # --- maintenance ------------------------------------------------------------------------
