@@ -1,7 +1,7 @@
 """moderation: member flags, content hidden pending review
 
 Revision ID: 4bc5b636baf8
-Revises: 4d2a7c9e1b30
+Revises: b7e3a91c54d2
 Create Date: 2026-12-02 08:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4bc5b636baf8'
-down_revision = '4d2a7c9e1b30'
+down_revision = 'b7e3a91c54d2'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """privacy policy: the administrator's text, per language
 
 Revision ID: a59b789133e7
-Revises: 4d2a7c9e1b30
+Revises: 4bc5b636baf8
 Create Date: 2026-12-02 08:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a59b789133e7'
-down_revision = '4d2a7c9e1b30'
+down_revision = '4bc5b636baf8'
 branch_labels = None
 depends_on = None
 

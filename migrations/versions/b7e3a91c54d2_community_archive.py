@@ -1,7 +1,7 @@
 """communities: archived_at (an archived community is read-only)
 
 Revision ID: b7e3a91c54d2
-Revises: 4d2a7c9e1b30
+Revises: b7e41c09d2a6
 Create Date: 2026-12-02 08:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e3a91c54d2'
-down_revision = '4d2a7c9e1b30'
+down_revision = 'b7e41c09d2a6'
 branch_labels = None
 depends_on = None
 
