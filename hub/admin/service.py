@@ -236,10 +236,10 @@ def retry_failed(actor):
 
 
 def wake_mailer():
-    """After commit: tell the in-process mail worker there is something to send."""
-    from ..notifications import mail
+    """After commit: tell the worker of this process (when it runs one) there is something to send."""
+    from .. import worker
 
-    mail._wake.set()
+    worker.wake.set()
 
 
 # --- search index ---------------------------------------------------------------------
