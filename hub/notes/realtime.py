@@ -155,7 +155,7 @@ def _kept(sid, user, note):
 
 
 def _note_affects(note, deleted):
-    if not deleted and realtime.changed(note, "visibility", "owner_id", "community_id"):
+    if not deleted and realtime.changed(note, "visibility", "owner_id", "community_id", "hidden_at"):
         return [], [live.room(note.id)]
     return None
 
