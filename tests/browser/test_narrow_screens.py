@@ -38,3 +38,15 @@ def test_account_pages_have_no_horizontal_scroll_at_320_px(live_server, new_cont
     assert page.evaluate("document.documentElement.clientWidth") == 320
     found = horizontal_overflow(page)
     assert found == {"wider": 0, "out": []}, f"{path} at 320 px: {found}"
+
+
+def test_registration_pages_have_no_horizontal_scroll_at_320_px(live_server, new_context):
+    from .conftest import fill_registration
+
+    page = new_context(viewport=PHONE).new_page()
+    page.goto("/register")
+    fill_registration(page, "etroit@exemple.ca", "Étienne Roy")
+    assert horizontal_overflow(page) == {"wider": 0, "out": []}, "/register/sent at 320 px"
+    mail = [m for m in live_server.outbox() if m["to"] == "etroit@exemple.ca"][-1]
+    page.goto(live_server.link_in(mail["body"]))
+    assert horizontal_overflow(page) == {"wider": 0, "out": []}, "/register/confirm at 320 px"

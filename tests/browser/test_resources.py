@@ -109,7 +109,7 @@ def wait_until(page, condition, message, timeout=10.0):
 def test_upload_with_progress_then_find_without_accents_and_download(live_server, new_context):
     title = "Bilan des achats municipaux"
     page = new_context().new_page()
-    register(page, "mathis@exemple.ca", "Mathis Côté", "Ville de Sherbrooke")
+    register(page, live_server, "mathis@exemple.ca", "Mathis Côté", "Ville de Sherbrooke")
     page.get_by_test_id("new-community").click()
     form = page.get_by_test_id("community-form")
     form.locator("#name").fill("Achats responsables en Estrie")
