@@ -63,6 +63,7 @@ def test_admins_see_the_link_and_the_pages(app, cast):
     page = client.get("/admin").get_data(as_text=True)
     assert "Administration" in page and "Email outbox" in page and "Audit log" in page
     assert english.status_code == 200
+    assert client.get("/admin/audit").get_data(as_text=True).count("aria-current=\"page\"") == 1
 
 
 def test_every_admin_answer_matches_the_openapi_document(app, cast):
