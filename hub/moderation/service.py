@@ -290,8 +290,3 @@ def queue(community=None, kinds=None):
         ))
     items.sort(key=lambda i: (-i.count, i.first_at or utcnow()))
     return items
-
-
-def open_count(community=None):
-    """How many items await review in the community's queue (or the profiles' queue)."""
-    return len(queue(community))

@@ -111,6 +111,7 @@ def member_paths(hub):
         f"/c/{slug}/members?q=levis",
         f"/c/{slug}/invitations",
         f"/c/{slug}/settings",
+        f"/c/{slug}/moderation",
         "/communities/new",
         "/account",
         "/account/tokens",
