@@ -42,12 +42,14 @@ def roles(app, cast):
         return {m.user.display_name: m.role for m in service.members(service.by_slug(cast.slug))}
 
 
-def audit(app):
+def audit(app, prefix=""):
+    """The audit entries whose action starts with ``prefix``, oldest first."""
     from hub.audit import AuditEntry
     from hub.extensions import db
 
     with app.app_context():
-        return [(e.action, e.actor_id, e.target_id, e.details) for e in db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+        entries = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action.startswith(prefix)).order_by(AuditEntry.id)).scalars()
+        return [(e.action, e.actor_id, e.target_id, e.details) for e in entries]
 
 
 # --- membership management ---------------------------------------------------------------------
@@ -133,7 +135,7 @@ def test_the_html_pages_audit_role_changes_and_removals_too(app, cast):
     login(browser, cast.emails["sophie"])
     assert browser.post(f"/c/{cast.slug}/members/{membership_id}/role", data={"role": "observer"}).status_code == 302
     assert browser.post(f"/c/{cast.slug}/members/{membership_id}/remove").status_code == 302
-    actions = [(a[0], a[1], a[2]) for a in audit(app)]
+    actions = [(a[0], a[1], a[2]) for a in audit(app, "membership.")]
     assert actions == [("membership.role_change", cast.ids["sophie"], cast.ids["julie"]), ("membership.remove", cast.ids["sophie"], cast.ids["julie"])]
 
 
