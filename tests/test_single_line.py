@@ -129,7 +129,7 @@ def test_a_name_stored_with_a_line_break_still_downloads(app, cast):
     assert response.status_code == 302
     with app.app_context():
         version = db.session.execute(sa.select(ResourceVersion)).scalar_one()
-        version.filename = "compte\r\nrendu\x00.txt"
+        version.filename = "compte\r\nrendu\x07.txt"
         db.session.commit()
     for url in (response.headers["Location"] + "/download", response.headers["Location"] + "/versions/1/download"):
         download = client.get(url)
