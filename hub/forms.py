@@ -1,10 +1,43 @@
 """Form helpers shared by the feature packages."""
+import re
+
 from flask_babel import lazy_gettext as _l
-from wtforms import ValidationError
+from flask_wtf import FlaskForm as _FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length
 
 from .timeutil import is_valid_timezone
+
+# Control characters (C0, DEL, C1: CR, LF, tab, NUL, ESC…) and the Unicode line and paragraph
+# separators: none belongs in a one-line value, and a line break there forges lines in a header
+# (a download's Content-Disposition, an email's Subject) or in the log.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def single_line(value):
+    """A one-line text as it may be stored and shown: each run of control characters becomes one
+    space, and the ends are trimmed. Anything but a string is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub(" ", value).strip()
+
+
+def is_single_line_field(field_class):
+    """Text inputs of one line: every string field (hidden, URL, email, search…) but text areas,
+    whose line breaks are kept, and passwords, taken exactly as typed."""
+    return issubclass(field_class, StringField) and not issubclass(field_class, (TextAreaField, PasswordField))
+
+
+class FlaskForm(_FlaskForm):
+    """The hub's forms: every one-line text field is cleaned by :func:`single_line` before its own
+    filters and validators see it. Feature packages import this class, not Flask-WTF's."""
+
+    class Meta(_FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            if is_single_line_field(unbound_field.field_class) and len(unbound_field.args) < 3:
+                options = {**options, "filters": [single_line, *unbound_field.kwargs.get("filters", ())]}
+            return super().bind_field(form, unbound_field, options)
 
 
 def normalize_email(value):

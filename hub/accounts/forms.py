@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..forms import EmailAddress, choices, max_len, normalize_email, strip_filter, tags_filter, valid_timezone
+from ..forms import EmailAddress, FlaskForm, choices, max_len, normalize_email, strip_filter, tags_filter, valid_timezone
 from ..timeutil import valid_timezones
 
 PASSWORD_MIN = 10

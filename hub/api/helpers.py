@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import api_error
 from ..exceptions import ServiceError
+from ..forms import single_line
 
 
 class ApiError(HTTPException):
@@ -44,9 +45,11 @@ def refuse_unknown_fields(data, allowed):
         raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
 
 
-def string_field(data, name, max_length=None, required=False, strip=True, missing=None):
+def string_field(data, name, max_length=None, required=False, strip=True, missing=None, multiline=False):
     """A text field of a JSON body: ``missing`` when absent (or null), a 422 when it is not a
-    storable string, is empty but required, or is longer than ``max_length``."""
+    storable string, is empty but required, or is longer than ``max_length``. A one-line field (a
+    name, a title: all but ``multiline`` ones, such as a message's body) loses its control
+    characters as the pages' forms do (:func:`hub.forms.single_line`)."""
     value = data.get(name)
     if value is None:
         if required:
@@ -54,6 +57,8 @@ def string_field(data, name, max_length=None, required=False, strip=True, missin
         return missing
     if not isinstance(value, str) or not _storable(value):
         raise invalid({name: _("Must be a string.")})
+    if not multiline:
+        value = single_line(value)
     if strip:
         value = value.strip()
     if required and not value:

@@ -1,11 +1,10 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Optional, Regexp
 
-from ..forms import EmailAddress, choices, max_len, normalize_email, strip_filter
+from ..forms import EmailAddress, FlaskForm, choices, max_len, normalize_email, strip_filter
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 

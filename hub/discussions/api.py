@@ -73,7 +73,7 @@ def create_thread(slug):
     user = _require("thread.create", community)
     data = json_body()
     refuse_unknown_fields(data, THREAD_FIELDS)
-    title, body = string_field(data, "title", required=True, strip=False), string_field(data, "body", required=True, strip=False)
+    title, body = string_field(data, "title", required=True, strip=False), string_field(data, "body", required=True, strip=False, multiline=True)
     category = _int(data.get("category"), "category")
     is_question = data.get("is_question", False)
     if not isinstance(is_question, bool):
@@ -104,7 +104,7 @@ def create_post(thread_id):
     user = _require("thread.reply", thread)
     data = json_body()
     refuse_unknown_fields(data, POST_FIELDS)
-    body = string_field(data, "body", required=True, strip=False)
+    body = string_field(data, "body", required=True, strip=False, multiline=True)
     reply_to = _int(data.get("reply_to"), "reply_to")
     try:
         post = service.reply(thread, user, body, reply_to_id=reply_to)
@@ -123,7 +123,7 @@ def update_post(post_id):
     data = json_body()
     refuse_unknown_fields(data, EDIT_FIELDS)
     try:
-        service.edit_post(post, user, string_field(data, "body", required=True, strip=False))
+        service.edit_post(post, user, string_field(data, "body", required=True, strip=False, multiline=True))
     except ServiceError as error:
         db.session.rollback()
         raise service_error(error) from None

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
-from ..forms import choices, max_len, strip_filter
+from ..forms import FlaskForm, choices, max_len, strip_filter
 from .models import LEVELS, REACTIONS
 
 MAX_BODY = 50_000

@@ -23,6 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import current_app
 
+from ..forms import single_line
+
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 512 * 1024
@@ -177,7 +179,7 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
 def _clean(text, limit):
-    text = " ".join(html.unescape(text or "").split())
+    text = " ".join(single_line(html.unescape(text or "")).split())
     return text[:limit]
 
 

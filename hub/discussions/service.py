@@ -13,6 +13,7 @@ from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
 from ..exceptions import ServiceError
 from ..extensions import db
+from ..forms import single_line
 from ..markup import expand, plain, render, tag_name, urls_in
 from ..notifications import service as notifications
 from ..realtime import emit_after_commit
@@ -72,12 +73,12 @@ def default_category(community):
 def _category_fields(community, name, description, category=None):
     """(name, description, the community's categories) once checked: a name, unique in the community
     whatever its capitals."""
-    name = " ".join(name.split()) if isinstance(name, str) else ""
+    name = " ".join(single_line(name).split()) if isinstance(name, str) else ""
     if not name:
         raise ServiceError(_l("Give the category a name."), field="name")
     if len(name) > 80:
         raise ServiceError(_l("At most %(max)d characters.", max=80), field="name")
-    description = " ".join(description.split()) if isinstance(description, str) else ""
+    description = " ".join(single_line(description).split()) if isinstance(description, str) else ""
     if len(description) > 300:
         raise ServiceError(_l("At most %(max)d characters.", max=300), field="description")
     existing = categories(community, create_default=True)
@@ -215,7 +216,7 @@ def _check_body(body, field="body"):
 
 
 def _check_title(title):
-    title = " ".join((title or "").split()) if isinstance(title, str) else ""
+    title = " ".join(single_line(title).split()) if isinstance(title, str) else ""
     if not title:
         raise ServiceError(_l("Give the discussion a title."), field="title")
     if len(title) > MAX_TITLE:

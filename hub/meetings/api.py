@@ -134,7 +134,7 @@ def create_poll(slug):
     data = json_body()
     refuse_unknown_fields(data, POLL_FIELDS)
     title = string_field(data, "title", 200, required=True, missing="")
-    description = string_field(data, "description", 10000, missing="")
+    description = string_field(data, "description", 10000, missing="", multiline=True)
     location = string_field(data, "location", 300, missing="")
     remote_url = _url(data, "remote_url")
     tz_name = data.get("timezone")

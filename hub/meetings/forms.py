@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, Field, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional, URL
 
 from ..accounts.forms import timezone_choices
-from ..forms import choices, max_len, strip_filter, valid_timezone
+from ..forms import FlaskForm, choices, max_len, strip_filter, valid_timezone
 from ..resources.forms import MultiCheckboxField
 from .models import REMINDER_CHOICES
 

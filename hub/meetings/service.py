@@ -136,7 +136,7 @@ def _normalize_email(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 def check_guest_emails(emails):

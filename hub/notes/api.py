@@ -115,7 +115,7 @@ def create_note(slug):
     data = json_body()
     refuse_unknown_fields(data, CREATE_FIELDS)
     title = string_field(data, "title", MAX_TITLE, required=True)
-    body = string_field(data, "body", MAX_BODY, strip=False) or ""
+    body = string_field(data, "body", MAX_BODY, strip=False, multiline=True) or ""
     template = string_field(data, "template", 20)
     visibility = _visibility(data, "private")
     members = _members(data)
@@ -146,7 +146,7 @@ def update_note(note_id):
     unknown = set(data) - {"body", "base_revision", "title"}
     if unknown:
         raise invalid({name: _("Unknown field.") for name in sorted(unknown)[:10]})
-    body = string_field(data, "body", MAX_BODY, required=False, strip=False)
+    body = string_field(data, "body", MAX_BODY, required=False, strip=False, multiline=True)
     if body is None:
         raise invalid({"body": _("This field is required.")})
     title = string_field(data, "title", MAX_TITLE)

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..forms import choices, max_len, strip_filter
+from ..forms import FlaskForm, choices, max_len, strip_filter
 from ..resources.forms import MultiCheckboxField
 from .models import MAX_BODY, MAX_TITLE, VISIBILITIES
 

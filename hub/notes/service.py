@@ -11,6 +11,7 @@ from .. import access, audit, kinds, search
 from ..communities.models import Membership
 from ..exceptions import ServiceError
 from ..extensions import db
+from ..forms import single_line
 from ..markup import plain
 from ..search.base import SearchDocument
 from ..timeutil import utcnow
@@ -93,7 +94,7 @@ def _storable(text):
 
 
 def _check_title(title, field="title"):
-    title = " ".join((title or "").split()) if isinstance(title, str) else None
+    title = " ".join(single_line(title).split()) if isinstance(title, str) else None
     if not title:
         raise ServiceError(_l("Give the note a title."), field=field)
     if len(title) > MAX_TITLE or not _storable(title):

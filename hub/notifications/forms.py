@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SubmitField
 from wtforms.validators import AnyOf, DataRequired, InputRequired
 
-from ..forms import choices
+from ..forms import FlaskForm, choices
 from .models import EMAIL_CHOICES, LEVEL_CHOICES
 
 

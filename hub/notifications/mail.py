@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..forms import single_line
 from ..timeutil import utcnow
 from .models import OutgoingEmail
 
@@ -40,7 +41,8 @@ def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, h
     with force_locale(locale):
         body = render_template(template, **context)
         subject_text = str(subject() if callable(subject) else subject)
-    message = OutgoingEmail(recipient=recipient, subject=subject_text[:300], body_text=body, headers=dict(headers) if headers else None)
+    # One line: a title holding a line break (stored before titles were cleaned) must not add a header.
+    message = OutgoingEmail(recipient=recipient, subject=single_line(subject_text)[:300], body_text=body, headers=dict(headers) if headers else None)
     if attachment is not None:
         message.attachment_name, message.attachment_type, message.attachment_content = attachment
     db.session.add(message)
@@ -101,7 +103,7 @@ def _send(app, message):
     email = EmailMessage(policy=POLICY)
     email["From"] = config["MAIL_SENDER"]
     email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["Subject"] = single_line(message.subject)
     email["Date"] = formatdate(localtime=False)
     # The same for every attempt at this outbox row, so a receiving server can spot a repeat.
     domain = (config["MAIL_SENDER"].rpartition("@")[2] or "localhost").strip(">") or "localhost"

@@ -1,11 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, URL
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import choices, max_len, strip_filter, tags_filter
+from ..forms import FlaskForm, choices, max_len, strip_filter, tags_filter
 
 
 def type_labels():

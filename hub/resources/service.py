@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from .. import audit, search
 from ..exceptions import ServiceError
 from ..extensions import db
+from ..forms import single_line
 from ..markup import plain, render
 from ..search.base import SearchDocument
 from ..timeutil import utcnow
@@ -77,7 +78,7 @@ def _store_file(resource, file_storage, user):
         raise ServiceError(_l("The file is larger than %(mb)s MB.", mb=current_app.config["MAX_UPLOAD_MB"]), field="file", status=413, code="too_large") from None
     except storage.Empty:
         raise ServiceError(_l("The file is empty."), field="file") from None
-    filename = _clean_filename(file_storage.filename)
+    filename = clean_filename(file_storage.filename)
     kind = sniff_file(path, filename)
     if kind is None:
         storage.remove_if_unused(folder, sha, _blob_in_use(sha))
@@ -98,8 +99,10 @@ def _store_file(resource, file_storage, user):
     return version
 
 
-def _clean_filename(name):
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip().replace("\x00", "")
+def clean_filename(name):
+    """A stored file's name: its last path component, on one line (a CR or LF, which RFC 2231's
+    ``filename*`` lets through, would break the download's header), at most 255 characters."""
+    name = single_line((name or "").replace("\\", "/").rsplit("/", 1)[-1])
     return (name or "document")[:255]
 
 
@@ -180,7 +183,7 @@ def create_from_files(community, author, files, data):
     with db.session.no_autoflush:
         for file in files:
             resource = Resource(community=community, author=author)
-            _apply_metadata(resource, {**data, "title": (file.filename or "document")[:300]})
+            _apply_metadata(resource, {**data, "title": clean_filename(file.filename)[:300]})
             db.session.add(resource)
             _store_file(resource, file, author)
             made.append(resource)

@@ -160,7 +160,9 @@ def send_version(version):
     if not path.exists():
         current_app.logger.error("Missing file for version %s (%s)", version.id, version.sha256)
         abort(404)
-    response = send_file(path, mimetype=version.mimetype, as_attachment=True, download_name=version.filename, etag=version.sha256, max_age=0)
+    # Cleaned again here: a name stored before names were cleaned may hold a line break.
+    name = service.clean_filename(version.filename)
+    response = send_file(path, mimetype=version.mimetype, as_attachment=True, download_name=name, etag=version.sha256, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 
