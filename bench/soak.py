@@ -10,7 +10,7 @@ keep-alive connections, in this mix:
     writes (10 %): new post 5, new note 3, poll answer 2
 
 A request that cannot start within MAX_LATE seconds of its time (every connection busy) is counted as
-dropped instead of sent. It reports errors, dropped requests, latency percentiles (overall and per kind), the resident memory of the web
+dropped instead of sent. It reports errors, dropped requests, the CPU time of the web processes and of the worker, latency percentiles (overall and per kind), the resident memory of the web
 processes after the warm-up and at the end (and each minute), and the email and search outbox
 backlogs at the end of the load and how long the worker took to drain them.
 
@@ -86,6 +86,13 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid):
@@ -394,6 +401,7 @@ def main():
         pids = children(web.pid)
         memory = [{"minute": 0, "rss_kib": {pid: rss_kib(pid) for pid in pids}, "worker_rss_kib": rss_kib(worker.pid)}]
         load_before = os.getloadavg()
+        cpu_before = {pid: cpu_seconds(pid) for pid in [*pids, worker.pid]}
         print(f"load: {args.minutes:g} min at {args.rate:g}/s; web processes {pids}, memory {memory[0]}", flush=True)
         started = time.monotonic()
         minutes = int(args.minutes)
@@ -407,6 +415,7 @@ def main():
             load.run((args.minutes - minutes) * 60, args.rate)
         issued_seconds = time.monotonic() - started
         load.finish()
+        cpu_used = {pid: cpu_seconds(pid) - before for pid, before in cpu_before.items()}
         at_end = backlog(engine)
         end_rss = {pid: rss_kib(pid) for pid in pids}
         drain_started = time.monotonic()
@@ -418,7 +427,7 @@ def main():
         start_total = sum(memory[0]["rss_kib"].values())
         end_total = sum(end_rss.values())
         report = {
-            "date": date.today().isoformat(), "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": date.today().isoformat(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
             "settings": {"minutes": args.minutes, "rate": args.rate, "warmup_seconds": args.warmup, "gunicorn_workers": args.workers,
                          "connections": args.connections, "mix": dict(MIX)},
@@ -429,6 +438,8 @@ def main():
                        "web_end_total_kib": end_total, "growth_percent": (end_total - start_total) * 100 / start_total,
                        "worker_start_kib": memory[0]["worker_rss_kib"], "worker_end_kib": rss_kib(worker.pid), "per_minute": memory},
             "outbox": {"at_end_of_load": at_end, "after_drain": drained, "drain_seconds": drain_seconds, "smtp_received": sink.count},
+            "cpu_seconds": {"web": sum(cpu_used[pid] for pid in pids), "worker": cpu_used[worker.pid],
+                            "wall": issued_seconds, "machine": issued_seconds * os.cpu_count()},
             "load_average_1_5_15": {"before": load_before, "after": os.getloadavg()},
             "worker_alive": worker.poll() is None, "web_alive": web.poll() is None,
         }
@@ -439,6 +450,9 @@ def main():
         print(f"requests {summary['requests']} at {summary['rate']:.1f}/s, errors {summary['errors']}, "
               f"dropped (over {MAX_LATE:g} s late) {report['dropped_total']}, "
               f"p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms, p99 {summary['p99_ms']:.0f} ms")
+        cpu = report["cpu_seconds"]
+        print(f"CPU: web {cpu['web']:.0f} s ({cpu['web'] * 1000 / max(1, summary['requests']):.1f} ms a request), "
+              f"worker {cpu['worker']:.0f} s, of {cpu['machine']:.0f} s the machine had")
         print(f"web memory {start_total / 1024:.1f} MiB -> {end_total / 1024:.1f} MiB ({report['memory']['growth_percent']:+.1f} %)")
         print(f"outbox at end {at_end}; after {drain_seconds:.0f} s {drained}; SMTP received {sink.count}")
         print(f"written to {out}")

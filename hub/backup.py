@@ -447,6 +447,12 @@ def restore(path):
             )
         if kind == "sqlite":
             _restore_sqlite(root)
+            with db.engine.connect() as connection:
+                unstamped = _current_revision(connection) is None
+            if unstamped:  # a schema made from the models of the backup's revision: say so to Alembic
+                from flask_migrate import stamp
+
+                stamp(revision=manifest["hub_revision"])
         else:
             _restore_postgres(root, manifest, target_revision, has_tables)
         with db.engine.connect() as connection:

@@ -208,3 +208,50 @@ def test_restore_refuses_a_damaged_archive(app, hub_with_data, tmp_path, target_
     restored = new_instance(tmp_path, target_url)
     result = restored.test_cli_runner().invoke(args=["hub", "restore", str(folder)])
     assert result.exit_code != 0 and "does not match its checksum" in result.output
+
+
+def test_a_backup_taken_while_people_post_is_consistent(app, hub_with_data, tmp_path, target_url):
+    """The hub keeps serving during the backup: replies go on being written, and the archive holds a
+    consistent state (every post of the restored thread belongs to it, the thread's count matches)."""
+    import threading
+
+    from hub.discussions.models import Post, Thread
+    from hub.extensions import db
+
+    data = hub_with_data
+    stop = threading.Event()
+    written = []
+
+    def keep_posting():
+        client = app.test_client()
+        login(client, data["julie"])
+        n = 0
+        while not stop.is_set():
+            n += 1
+            response = client.post(f"/threads/{data['thread']}/reply", data={"body": f"Réponse pendant la sauvegarde {n}"})
+            written.append(response.status_code)
+
+    writer = threading.Thread(target=keep_posting, daemon=True)
+    writer.start()
+    try:
+        while len(written) < 3:
+            threading.Event().wait(0.05)
+        archive = tmp_path / "pendant.tar.gz"
+        result = _invoke(app, "backup", str(archive))
+        assert result.exit_code == 0, result.output
+        before_stop = len(written)
+    finally:
+        stop.set()
+        writer.join(30)
+    assert set(written) <= {302, 303} and before_stop >= 3
+
+    restored = new_instance(tmp_path, target_url)
+    assert _invoke(restored, "restore", str(archive)).exit_code == 0
+    with restored.app_context():
+        posts = db.session.execute(sa.select(sa.func.count(Post.id)).where(Post.thread_id == data["thread"])).scalar_one()
+        thread = db.session.get(Thread, data["thread"])
+        assert 3 < posts <= 3 + len(written)
+        assert thread.post_count == posts  # the thread row and its posts from the same instant
+        db.session.remove()
+    page = _page(restored, data["julie"], f"/threads/{data['thread']}")
+    assert "Réponse pendant la sauvegarde 1" in page
