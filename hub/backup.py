@@ -25,6 +25,7 @@ import base64
 import datetime as dt
 import decimal
 import hashlib
+import io
 import json
 import logging
 import os
@@ -310,8 +311,6 @@ def backup(path):
             data = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(data), int(taken_at.timestamp()), 0o644
-            import io
-
             tar.addfile(info, io.BytesIO(data))
         os.chmod(partial, 0o600)  # it holds password hashes and the secret key
         os.replace(partial, path)

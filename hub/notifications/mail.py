@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..forms import single_line
 from ..timeutil import utcnow
+# The job runner lives in hub/worker.py; these names stay importable from here.
+from ..worker import JOBS as PERIODIC, register as register_periodic, run_due, run_worker, start_background_worker, wake  # noqa: F401
 from .models import OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,6 @@ def queue_email(recipient, subject, template, locale="fr_CA", attachment=None, h
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
     if session.info.pop("hub_mail_queued", False):
-        from ..worker import wake
-
         wake.set()
 
 
@@ -163,10 +163,6 @@ def deliver_pending(app, limit=100, now=None):
         db.session.commit()
         sent += 1
     return sent
-
-
-# The runner moved to hub/worker.py; these names stay importable from here.
-from ..worker import JOBS as PERIODIC, register as register_periodic, run_due, run_worker, start_background_worker  # noqa: E402,F401
 
 
 def run_periodic(app, last_runs, now=None):
