@@ -144,6 +144,8 @@ class PostAttachment(db.Model):
     image_width = sa.Column(sa.Integer)
     image_height = sa.Column(sa.Integer)
     filename = sa.Column(sa.String(255), nullable=False, default="")
+    # A link whose card the worker has yet to read (HUB_WORKER=external: web processes only serve).
+    preview_pending = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
     post = db.relationship("Post", back_populates="attachments")
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, audit, kinds, pagecache, search
+from .. import access, audit, kinds, pagecache, search, worker
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
@@ -296,8 +296,12 @@ def _gather(community, author, body, files):
     html, mentioned, tags, urls = prepare(community, author, body)
     links = []
     started = time.monotonic()
+    deferred = worker.is_external(current_app)  # the worker reads the cards (fill_previews)
     for url in urls[:MAX_PREVIEWS]:
         if len(url) > 2000:
+            continue
+        if deferred:
+            links.append((url, None, None))
             continue
         preview = previews.fetch(url)
         image = None
@@ -361,12 +365,13 @@ def _attach(post, community, author, gathered):
     for url, preview, image in gathered.links:
         resource = resources.create(
             community, author,
-            {"title": (preview.title or url)[:300], "type": "reference", "language": "fr", "summary": summary},
+            {"title": ((preview.title if preview else "") or url)[:300], "type": "reference", "language": "fr", "summary": summary},
             url=url,
         ) if filing else None
         attachment = PostAttachment(
             post_id=post.id, resource_id=resource.id if resource else None, kind="link", url=url,
-            title=preview.title, description=preview.description, image_url=preview.image_url,
+            title=preview.title if preview else "", description=preview.description if preview else "",
+            image_url=preview.image_url if preview else "", preview_pending=preview is None,
         )
         _keep_image(attachment, image)
         db.session.add(attachment)
@@ -378,6 +383,43 @@ def _attach(post, community, author, gathered):
             title=resource.title,
         ))
     db.session.flush()
+
+
+# --- link previews read by the worker ----------------------------------------------------------
+PREVIEWS_PER_PASS = 20
+
+
+def fill_previews(app):
+    """The worker's job: read the cards of links posted while web processes leave the outside world to
+    the worker (HUB_WORKER=external). The pages are fetched with no transaction open, then each card
+    is written, the filed resource takes the page's title, and open pages of the thread are told."""
+    from ..resources import service as resources
+
+    pending = db.session.execute(
+        sa.select(PostAttachment.id, PostAttachment.url).where(PostAttachment.preview_pending.is_(True))
+        .order_by(PostAttachment.id).limit(PREVIEWS_PER_PASS)
+    ).all()
+    db.session.rollback()  # hold nothing while the sites answer
+    done = 0
+    for attachment_id, url in pending:
+        preview = previews.fetch(url)
+        image = previews.fetch_image(preview.image_url) if preview.image_url else None
+        attachment = db.session.get(PostAttachment, attachment_id)
+        if attachment is None or not attachment.preview_pending:
+            db.session.rollback()
+            continue
+        attachment.title, attachment.description, attachment.image_url = preview.title, preview.description, preview.image_url
+        attachment.preview_pending = False
+        _keep_image(attachment, image)
+        resource = resources.get(attachment.resource_id) if attachment.resource_id else None
+        if resource is not None and preview.title and resource.title == url[:300]:
+            resources.update(resource, {"title": preview.title[:300]})
+        post = attachment.post
+        with app.test_request_context("/", base_url=app.config.get("BASE_URL") or None):  # the payload's links
+            emit_after_commit(f"thread:{post.thread_id}", "post.edited", live_payload(post))
+        db.session.commit()
+        done += 1
+    return done
 
 
 def _image_budget():
