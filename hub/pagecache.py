@@ -4,7 +4,8 @@ The busiest pages (a thread, a community's home) are rendered once per reader an
 memory while nothing they show has changed. What "changed" means is decided in one place: every
 flush that adds, changes or deletes a row belonging to a community (a post, a reaction, a
 membership, a meeting, a note…) raises that community's ``generation`` in the same transaction, and
-a profile change raises it in each community of that person. A page's key holds that generation, so
+a profile change raises it in each community of that person (the raise itself is written just
+before the commit, so the community's row is locked for the commit only). A page's key holds that generation, so
 a page is never served after its content changed, whichever process made the change (the
 generation is read from the database with the community). The key also holds the reader (id,
 session, what they are shown of themselves, what chooses their language and zone, current role), the address, the unread-notifications count and what else the
@@ -281,7 +282,20 @@ def _before_flush(session, _context, _instances):
 
 
 def _after_flush(session, _context):
+    """The communities this flush changed wait for the commit (``_before_commit``): raising a
+    generation locks the community's row until the transaction ends, and taken at the first flush
+    that lock would make every other write in the community wait for the whole of this one
+    (notifications, emails, search) instead of its commit only. Readers see the new generation at the
+    commit either way."""
     changed = session.info.pop("hub_changed_communities", None)
+    if changed:
+        session.info.setdefault("hub_bump_at_commit", set()).update(changed)
+
+
+def _before_commit(session):
+    if session.info.get("hub_changed_communities") or not session._is_clean():
+        session.flush()  # the last changes, whose communities join the others
+    changed = session.info.pop("hub_bump_at_commit", None)
     if changed:
         session.connection().execute(_BUMP, {"ids": sorted(changed)})
         from .communities.models import Community
@@ -292,6 +306,13 @@ def _after_flush(session, _context):
                 session.expire(loaded, ["generation"])
 
 
+def _forget_bumps(session, previous_transaction):
+    if previous_transaction.parent is not None:  # a savepoint: the outer transaction's changes stand (a spare raise is harmless)
+        return
+    session.info.pop("hub_bump_at_commit", None)
+    session.info.pop("hub_changed_communities", None)
+
+
 def init_app(app):
     seconds = app.config.get("PAGE_CACHE_SECONDS", 60)
     if seconds > 0:
@@ -299,4 +320,6 @@ def init_app(app):
     if not getattr(init_app, "_listening", False):  # once per process: the listeners are on every session
         sa.event.listen(sa.orm.Session, "before_flush", _before_flush)
         sa.event.listen(sa.orm.Session, "after_flush", _after_flush)
+        sa.event.listen(sa.orm.Session, "before_commit", _before_commit)
+        sa.event.listen(sa.orm.Session, "after_soft_rollback", _forget_bumps)
         init_app._listening = True
