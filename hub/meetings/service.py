@@ -221,8 +221,13 @@ def is_invited(poll, user):
 def invitee_for(poll, user, create=True):
     invitee = next((i for i in poll.invitees if i.user_id == user.id), None)
     if invitee is None and create:
-        invitee = PollInvitee(poll=poll, user=user, locale=user.locale)
-        db.session.add(invitee)
+        try:
+            with db.session.begin_nested():
+                invitee = PollInvitee(poll_id=poll.id, user_id=user.id, locale=user.locale)
+                db.session.add(invitee)
+        except sa.exc.IntegrityError:  # the same person answering twice at once: the other request made it
+            invitee = db.session.execute(sa.select(PollInvitee).filter_by(poll_id=poll.id, user_id=user.id)).scalar_one()
+        db.session.expire(poll, ["invitees"])
     return invitee
 
 
@@ -250,6 +255,16 @@ def answer(poll, invitee, answers, comment=None):
         if not isinstance(comment, str) or len(comment) > 1000:
             raise ServiceError(_l("At most %(max)d characters.", max=1000), field="comment")
         invitee.comment = comment.strip()
+    try:
+        with db.session.begin_nested():
+            _set_answers(invitee, cleaned)
+    except sa.exc.IntegrityError:  # the same answers sent twice at once: the other request stored its own first
+        db.session.expire(invitee, ["answers"])
+        _set_answers(invitee, cleaned)
+    return invitee
+
+
+def _set_answers(invitee, cleaned):
     existing = {a.slot_id: a for a in invitee.answers}
     for slot_id, value in cleaned.items():
         if slot_id in existing:
@@ -258,7 +273,6 @@ def answer(poll, invitee, answers, comment=None):
             invitee.answers.append(PollAnswer(slot_id=slot_id, value=value))
     invitee.answered_at = utcnow()
     db.session.flush()
-    return invitee
 
 
 @dataclass

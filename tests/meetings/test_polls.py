@@ -247,3 +247,33 @@ def test_unticking_every_cell_of_the_grid_proposes_nothing(app, client, cast):
         poll = db.session.execute(sa.select(Poll)).scalar_one()
         keys = [s.start.astimezone(ZoneInfo("America/Toronto")).strftime("%Y-%m-%dT%H:%M") for s in poll.slots]
     assert keys == [f"{form['dates'][0]}T09:30", f"{third}T09:30", f"{third}T13:00"]
+
+
+def test_the_same_answer_sent_twice_at_once_is_stored_once(app, client, cast):
+    """Two requests of one person answering together (a double click, two tabs): the second finds
+    the row the first just committed — its invitee, its answers — and changes it instead of failing."""
+    from hub.accounts.models import User
+    from hub.extensions import db
+    from hub.meetings import service
+    from hub.meetings.models import Poll, PollAnswer, PollInvitee
+
+    response = create_poll(client, cast)
+    assert response.status_code == 201, response.get_json()
+    poll_id = response.get_json()["id"]
+    with app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        bruno = db.session.get(User, cast.ids["bruno"])
+        assert service.invitee_for(poll, bruno, create=False) is None  # this request sees no invitee yet
+        slot_ids = [s.id for s in poll.slots]
+        # The other request commits first: its own invitee row and answer.
+        with app.app_context():
+            other = db.session.get(Poll, poll_id)
+            service.answer(other, service.invitee_for(other, db.session.get(User, cast.ids["bruno"])), {slot_ids[0]: "no"})
+            db.session.commit()
+        invitee = service.invitee_for(poll, bruno)
+        service.answer(poll, invitee, {slot_ids[0]: "yes", slot_ids[1]: "ifneedbe"})
+        db.session.commit()
+        rows = db.session.execute(sa.select(PollInvitee.id).filter_by(poll_id=poll_id, user_id=cast.ids["bruno"])).scalars().all()
+        assert len(rows) == 1
+        answers = db.session.execute(sa.select(PollAnswer.slot_id, PollAnswer.value).filter_by(invitee_id=rows[0])).all()
+        assert sorted(answers) == sorted([(slot_ids[0], "yes"), (slot_ids[1], "ifneedbe")])
