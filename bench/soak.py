@@ -277,18 +277,31 @@ class Load:
                 self.queue.task_done()
                 continue
             ok, detail = True, None
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                conn.request(method, path, body=json.dumps(body).encode() if body is not None else None, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status != expected:
-                    ok, detail = False, f"{kind} {method} {path}: {response.status}"
-            except (OSError, http.client.HTTPException) as error:
-                ok, detail = False, f"{kind} {method} {path}: {error!r}"
-                conn.close()
-                conn = None
+            for attempt in (1, 2):
+                reused = conn is not None
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != expected:
+                        ok, detail = False, f"{kind} {method} {path}: {response.status}"
+                    break
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                    # A kept-alive connection the server closed as it was reused (its keep-alive time
+                    # ran out): a read is sent again once on a new connection, as browsers do. A
+                    # write is not, and a new connection that fails is an error either way.
+                    conn.close()
+                    conn = None
+                    if not (reused and method == "GET" and attempt == 1):
+                        ok, detail = False, f"{kind} {method} {path}: {error!r}"
+                        break
+                except (OSError, http.client.HTTPException) as error:
+                    ok, detail = False, f"{kind} {method} {path}: {error!r}"
+                    conn.close()
+                    conn = None
+                    break
             elapsed = time.monotonic() - started
             if record:
                 with self.lock:
