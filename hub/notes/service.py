@@ -441,7 +441,7 @@ def to_document(note):
         return None
     return SearchDocument(
         kind="note", id=note.id, community_id=note.community_id, readers=readers(note), title=note.title,
-        body=plain(note.body), url=url_for("notes.show", note_id=note.id), language="fr", updated_at=note.updated_at,
+        body=plain(note.body, community_id=note.community_id), url=url_for("notes.show", note_id=note.id), language="fr", updated_at=note.updated_at,
     )
 
 

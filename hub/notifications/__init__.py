@@ -7,7 +7,7 @@ def init_app(app):
 
     from .. import worker
     from .mail import deliver_job
-    from .service import DIGEST_STEP_SECONDS, run_digests, unread_count
+    from .service import DIGEST_STEP_SECONDS, notice_heading, run_digests, unread_count
 
     worker.register("notification-digests", run_digests, DIGEST_STEP_SECONDS)
     worker.register("email-outbox", deliver_job, 0)  # after the jobs that queue emails
@@ -19,4 +19,4 @@ def init_app(app):
                 return 0
             return unread_count(current_user)
 
-        return {"unread_notifications": count}
+        return {"unread_notifications": count, "notice_heading": notice_heading}

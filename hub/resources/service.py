@@ -296,7 +296,7 @@ def to_document(resource):
     if resource.hidden_at is not None:  # hidden pending moderation: out of the index until restored
         return None
     version = resource.current_version
-    parts = [plain(resource.summary), resource.source_organization]
+    parts = [plain(resource.summary, community_id=resource.community_id), resource.source_organization]
     parts += [getattr(resource, name) for name in Resource.STORY_FIELDS]
     parts += [resource.tags, " ".join(t.name for t in resource.themes)]
     if resource.url:
