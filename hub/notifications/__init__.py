@@ -10,6 +10,9 @@ def init_app(app):
     from .service import DIGEST_STEP_SECONDS, notice_heading, run_digests, unread_count
 
     worker.register("notification-digests", run_digests, DIGEST_STEP_SECONDS)
+    from .weekly import STEP_SECONDS as WEEKLY_STEP_SECONDS, run_weekly
+
+    worker.register("weekly-email", run_weekly, WEEKLY_STEP_SECONDS)
     worker.register("email-outbox", deliver_job, 0)  # after the jobs that queue emails
 
     @app.context_processor

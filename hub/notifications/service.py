@@ -271,10 +271,15 @@ def for_user(user, page=1, per_page=PER_PAGE, unread_only=False):
 
 
 def mark_read(user, notification_ids=None):
-    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    where = [Notification.user_id == user.id, Notification.read_at.is_(None)]
     if notification_ids is not None:
-        query = query.where(Notification.id.in_(list(notification_ids)))
-    return db.session.execute(query.values(read_at=utcnow())).rowcount
+        where.append(Notification.id.in_(list(notification_ids)))
+    objects = db.session.execute(
+        sa.select(Notification.object_kind, Notification.object_id).where(*where, Notification.event.in_(("mention", "note_shared")))
+    ).all()
+    done = db.session.execute(sa.update(Notification).where(*where).values(read_at=utcnow())).rowcount
+    _attention_read(user, sorted(set(objects)))
+    return done
 
 
 def mark_read_for(user, object_kind, object_ids):
@@ -288,7 +293,18 @@ def mark_read_for(user, object_kind, object_ids):
     )
     if db.session.execute(sa.select(Notification.id).where(*unread).limit(1)).first() is None:
         return 0
-    return db.session.execute(sa.update(Notification).where(*unread).values(read_at=utcnow())).rowcount
+    done = db.session.execute(sa.update(Notification).where(*unread).values(read_at=utcnow())).rowcount
+    _attention_read(user, [(object_kind, i) for i in object_ids])
+    return done
+
+
+def _attention_read(user, objects):
+    """Read mentions and shared notes leave "To do" on the person's open pages."""
+    from ..attention import service as attention
+
+    keys = [f"mention-{i}" if kind == "thread" else f"note-{i}" for kind, i in objects if kind in ("thread", "note")]
+    if keys:
+        attention.changed([user], remove=keys)
 
 
 # --- digests ------------------------------------------------------------------------------

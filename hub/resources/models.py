@@ -25,6 +25,8 @@ class Theme(db.Model):
     community_id = sa.Column(sa.Integer, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
     name = sa.Column(sa.String(80), nullable=False)
 
+    community = db.relationship("Community")
+
 
 class Resource(db.Model):
     __tablename__ = "resources"
