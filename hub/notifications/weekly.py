@@ -159,7 +159,7 @@ def send(user, now=None):
 
 def run_weekly(app, now=None):
     """Queue the weekly emails that are due (a week after the last one each person was considered
-    for; at once for someone never considered); returns how many were queued. Commits."""
+    for; someone never considered starts their week now); returns how many were queued. Commits."""
     from ..accounts.models import User
     from ..communities.models import Membership
 
@@ -176,9 +176,9 @@ def run_weekly(app, now=None):
                 continue
             if found is not None and found.last_sent_at is not None and now - found.last_sent_at < PERIOD:
                 continue
-            if found is None:
-                found = WeeklySummary(user_id=user.id)
-                db.session.add(found)
+            if found is None:  # the week starts now, as a digest's does
+                db.session.add(WeeklySummary(user_id=user.id, last_sent_at=now))
+                continue
             found.last_sent_at = now
             queued += bool(send(user, now))
     db.session.commit()
