@@ -307,7 +307,6 @@ def new_entry(slug):
                 community, current_user, kind=form.kind.data, title=form.title.data, start=start, end=end, tz_name=tz_name,
                 description=form.description.data, location=form.location.data, remote_url=form.remote_url.data,
                 rrule=_rule_from(form, start, tz_name),
-                actor=current_user,
             )
         except ServiceError as error:
             db.session.rollback()
@@ -383,6 +382,7 @@ def edit(meeting_id):
             service.update_meeting(
                 meeting, title=form.title.data, start=start, end=end, tz_name=tz_name, description=form.description.data,
                 location=form.location.data, remote_url=form.remote_url.data, rrule=_rule_from(form, start, tz_name),
+                actor=current_user,
             )
         except ServiceError as error:
             db.session.rollback()
