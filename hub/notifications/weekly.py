@@ -68,8 +68,9 @@ def subscribe(user, on=True):
     return found
 
 
-def content(user, now=None):
-    """What this week's email tells the person: {section: [{"title", "url", "community", "when"?}]}."""
+def content(user, now=None, since=None):
+    """What this week's email tells the person: {section: [{"title", "url", "community", "when"?}]},
+    the discussions and resources being those since ``since`` (the last email; a week by default)."""
     from ..attention import service as attention
     from ..communities.service import my_communities
     from ..discussions.models import Thread
@@ -79,7 +80,7 @@ def content(user, now=None):
     from ..resources.models import Resource
 
     now = now or utcnow()
-    since = now - PERIOD
+    since = since or now - PERIOD
     memberships = [m for m in my_communities(user) if m.role in access.READING_ROLES]
     ids = [m.community_id for m in memberships]
     base = current_app.config["BASE_URL"]
@@ -137,9 +138,9 @@ def _date_text(day, locale):
     return format_date(day, "full", locale=locale)
 
 
-def send(user, now=None):
+def send(user, now=None, since=None):
     """Queue this person's weekly email; False (nothing queued) when there is nothing to tell."""
-    found = content(user, now)
+    found = content(user, now, since)
     if not any(found.values()):
         return False
     link = current_app.config["BASE_URL"] + url_for("notifications.weekly_unsubscribe", token=unsubscribe_token(user.id))
@@ -179,7 +180,7 @@ def run_weekly(app, now=None):
             if found is None:  # the week starts now, as a digest's does
                 db.session.add(WeeklySummary(user_id=user.id, last_sent_at=now))
                 continue
-            found.last_sent_at = now
-            queued += bool(send(user, now))
+            since, found.last_sent_at = found.last_sent_at, now
+            queued += bool(send(user, now, since))
     db.session.commit()
     return queued
