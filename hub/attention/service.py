@@ -26,114 +26,102 @@ def _item(kind, object_id, title, url, community, due_at=None):
     }
 
 
-def _memberships(user):
-    from ..communities.models import Community, Membership
-
-    rows = db.session.execute(
-        sa.select(Membership).join(Community).where(Membership.user_id == user.id).options(sa.orm.contains_eager(Membership.community))
-    ).scalars().all()
-    return [m for m in rows if m.is_current]
-
-
-def _polls(user, community_ids):
-    from ..meetings.models import Poll, PollInvitee
-
-    if not community_ids:
-        return []
-    answered = sa.select(PollInvitee.poll_id).where(PollInvitee.user_id == user.id, PollInvitee.answered_at.is_not(None))
-    now = utcnow()
-    polls = db.session.execute(
-        sa.select(Poll).where(
-            Poll.community_id.in_(community_ids), Poll.status == "open", sa.or_(Poll.deadline.is_(None), Poll.deadline > now),
-            Poll.id.not_in(answered), sa.or_(Poll.organizer_id.is_(None), Poll.organizer_id != user.id),
-        ).order_by(Poll.id)
-    ).scalars().all()
-    return [
-        _item("poll", p.id, p.title, url_for("meetings.poll", poll_id=p.id), p.community, p.deadline)
-        for p in polls if access.can(user, "poll.answer", p)
-    ]
-
-
-def _unread(user, event, object_kind):
+def _candidates(user):
+    """(kind, id) of everything that may need the person, in one statement: most pages find nothing
+    and stop here. Access rules then decide on each candidate (:func:`items_for`)."""
+    from ..communities.models import Invitation, JoinRequest, Membership
+    from ..meetings.models import FollowUp, Meeting, Poll, PollInvitee
     from ..notifications.models import Notification
 
-    rows = db.session.execute(
-        sa.select(Notification).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None), Notification.event == event,
-            Notification.object_kind == object_kind,
-        ).order_by(Notification.id)
-    ).scalars().all()
-    first = {}
-    for n in rows:  # one item per object, at its first unread notification
-        first.setdefault(n.object_id, n)
-    return list(first.values())
+    now = utcnow()
+    current = sa.and_(Membership.user_id == user.id, sa.or_(Membership.expires_at.is_(None), Membership.expires_at > now))
+    mine = sa.select(Membership.community_id).where(current)
+    facilitated = sa.select(Membership.community_id).where(current, Membership.role == "facilitator")
+    answered = sa.select(PollInvitee.poll_id).where(PollInvitee.user_id == user.id, PollInvitee.answered_at.is_not(None))
+
+    def kind(name):
+        return sa.literal(name, sa.String).label("kind")
+
+    statement = sa.union_all(
+        sa.select(kind("poll"), Poll.id.label("id")).where(
+            Poll.community_id.in_(mine), Poll.status == "open", sa.or_(Poll.deadline.is_(None), Poll.deadline > now),
+            Poll.id.not_in(answered), sa.or_(Poll.organizer_id.is_(None), Poll.organizer_id != user.id),
+        ),
+        sa.select(kind("notification"), Notification.id).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None), Notification.event.in_(("mention", "note_shared")),
+        ),
+        sa.select(kind("follow_up"), FollowUp.id).join(Meeting, Meeting.id == FollowUp.meeting_id).where(
+            FollowUp.assignee_id == user.id, FollowUp.done_at.is_(None), Meeting.community_id.in_(mine),
+        ),
+        sa.select(kind("invitation"), Invitation.id).where(
+            sa.func.lower(Invitation.email) == (user.email or "").lower(), Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None), Invitation.expires_at > now, Invitation.community_id.not_in(mine),
+        ),
+        sa.select(kind("join_request"), JoinRequest.id).where(JoinRequest.status == "pending", JoinRequest.community_id.in_(facilitated)),
+    )
+    found = {}
+    for row in db.session.execute(statement):
+        found.setdefault(row[0], []).append(row[1])
+    return found
 
 
-def _mentions(user, community_ids):
+def _load(model, ids):
+    return db.session.execute(sa.select(model).where(model.id.in_(ids)).order_by(model.id)).scalars().all() if ids else []
+
+
+def _polls(user, ids):
+    from ..meetings.models import Poll
+
+    return [
+        _item("poll", p.id, p.title, url_for("meetings.poll", poll_id=p.id), p.community, p.deadline)
+        for p in _load(Poll, ids) if access.can(user, "poll.answer", p)
+    ]
+
+
+def _from_notifications(user, ids):
+    """Unread mentions (one item per thread) and notes shared (one per note) the person may still read."""
     from .. import kinds
+    from ..notifications.models import Notification
 
-    items = []
-    for n in _unread(user, "mention", "thread"):
-        if n.community_id in community_ids and kinds.readable(user, "thread", n.object_id) is not None:
-            items.append(_item("mention", n.object_id, n.title, n.url, n.community))
+    items, seen = [], set()
+    for n in _load(Notification, ids):
+        kind, read = ("mention", "thread") if n.event == "mention" else ("note", "note")
+        if n.object_kind != read or (kind, n.object_id) in seen:
+            continue
+        seen.add((kind, n.object_id))
+        if kinds.readable(user, read, n.object_id, n.community_id) is not None:
+            items.append(_item(kind, n.object_id, n.title, n.url, n.community))
     return items
 
 
-def _notes(user, community_ids):
-    from .. import kinds
+def _follow_ups(user, ids):
+    from ..meetings.models import FollowUp
 
-    items = []
-    for n in _unread(user, "note_shared", "note"):
-        if n.community_id in community_ids and kinds.readable(user, "note", n.object_id) is not None:
-            items.append(_item("note", n.object_id, n.title, n.url, n.community))
-    return items
-
-
-def _follow_ups(user, community_ids):
-    from ..meetings.models import FollowUp, Meeting
-
-    if not community_ids:
-        return []
-    rows = db.session.execute(
-        sa.select(FollowUp).join(Meeting).where(
-            FollowUp.assignee_id == user.id, FollowUp.done_at.is_(None), Meeting.community_id.in_(community_ids),
-        ).order_by(FollowUp.due.is_(None), FollowUp.due, FollowUp.id)
-    ).scalars().all()
     return [
         _item("follow_up", f.id, f.what, url_for("meetings.show", meeting_id=f.meeting_id) + "#follow-up", f.meeting.community, f.due)
-        for f in rows if access.can(user, "meeting.read", f.meeting)
+        for f in _load(FollowUp, ids) if access.can(user, "meeting.read", f.meeting)
     ]
 
 
-def _invitations(user):
+def _invitations(user, ids):
     from ..communities.models import Invitation
 
-    now = utcnow()
-    rows = db.session.execute(
-        sa.select(Invitation).where(
-            sa.func.lower(Invitation.email) == (user.email or "").lower(), Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None), Invitation.expires_at > now,
-        ).order_by(Invitation.id)
-    ).scalars().all()
-    mine = {m.community_id for m in _memberships(user)}
+    # The invitation is accepted from its emailed link (its token is not kept); the item leads to the
+    # community's showcase when the person may see it, else to their home.
     return [
-        _item("invitation", i.id, i.community.name, url_for("communities.show", slug=i.community.slug), i.community, i.expires_at)
-        for i in rows if i.community_id not in mine
+        _item("invitation", i.id, i.community.name,
+              url_for("communities.show", slug=i.community.slug) if access.can(user, "community.see", i.community) else url_for("core.home") + "#attention",
+              i.community, i.expires_at)
+        for i in _load(Invitation, ids)
     ]
 
 
-def _join_requests(user, memberships):
+def _join_requests(user, ids):
     from ..communities.models import JoinRequest
 
-    facilitated = [m.community_id for m in memberships if m.role == "facilitator" and access.can(user, "community.manage", m.community)]
-    if not facilitated:
-        return []
-    rows = db.session.execute(
-        sa.select(JoinRequest).where(JoinRequest.community_id.in_(facilitated), JoinRequest.status == "pending").order_by(JoinRequest.id)
-    ).scalars().all()
     return [
         _item("join_request", r.id, r.user.display_name, url_for("communities.members", slug=r.community.slug) + "#requests-heading", r.community)
-        for r in rows
+        for r in _load(JoinRequest, ids) if access.can(user, "community.manage", r.community)
     ]
 
 
@@ -150,15 +138,16 @@ def items_for(user, community=None):
     """What needs this person, soonest due first; only what belongs to ``community`` when given."""
     if not getattr(user, "is_authenticated", False):
         return []
-    memberships = _memberships(user)
-    ids = {m.community_id for m in memberships}
+    found = _candidates(user)
+    if not found:
+        return []
+    items = (
+        _polls(user, found.get("poll")) + _from_notifications(user, found.get("notification")) + _follow_ups(user, found.get("follow_up"))
+        + _join_requests(user, found.get("join_request")) + _invitations(user, found.get("invitation"))
+    )
     if community is not None:
-        ids &= {community.id}
-        memberships = [m for m in memberships if m.community_id == community.id]
-    found = _polls(user, ids) + _mentions(user, ids) + _follow_ups(user, ids) + _join_requests(user, memberships) + _notes(user, ids)
-    if community is None:
-        found += _invitations(user)
-    return sorted(found, key=_sort_key)
+        items = [i for i in items if i["community"] == community.slug and i["kind"] != "invitation"]
+    return sorted(items, key=_sort_key)
 
 
 def count(user):
