@@ -97,6 +97,8 @@ class Config:
         self.REALTIME_EXPIRY_CHECK_SECONDS = _env_int("HUB_REALTIME_EXPIRY_CHECK_SECONDS", 30)
         # Content flagged by this many different people is hidden until a facilitator or an admin reviews it.
         self.MODERATION_HIDE_THRESHOLD = _env_int("HUB_MODERATION_HIDE_THRESHOLD", 3)
+        # Hours before a poll's deadline when those who have not answered are reminded, once (0: never).
+        self.POLL_REMINDER_HOURS = _env_int("HUB_POLL_REMINDER_HOURS", 24)
         # Days kept before the worker purges them: sent or failed emails, and audit entries (0: kept forever).
         self.EMAIL_RETENTION_DAYS = _env_int("HUB_EMAIL_RETENTION_DAYS", 90)
         self.AUDIT_RETENTION_DAYS = _env_int("HUB_AUDIT_RETENTION_DAYS", 365)

@@ -53,6 +53,8 @@ def create_app(config=None, **overrides):
     from . import discussions, meetings, moderation, notes, notifications, resources, search
     from .accounts.views import bp as accounts_bp
     from .admin import api as _admin_api  # noqa: F401  (routes on the API blueprint)
+    from . import attention
+    from .attention import api as _attention_api  # noqa: F401  (routes on the API blueprint)
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .communities.views import bp as communities_bp
@@ -92,6 +94,7 @@ def create_app(config=None, **overrides):
     notes.init_app(app)
     discussions.init_app(app)
     notifications.init_app(app)
+    attention.init_app(app)
     moderation.init_app(app)
     privacy.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox

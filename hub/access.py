@@ -290,6 +290,12 @@ def _read_resource(user, resource):
     return role_in(user, resource.community) in READING_ROLES
 
 
+@rule("theme.follow")
+def _follow_theme(user, theme):
+    """Follow a theme (be told of its new resources), or stop: whoever reads the community's resources."""
+    return theme is not None and role_in(user, theme.community) in READING_ROLES
+
+
 @rule("resource.create")
 def _create_resource(user, community):
     return role_in(user, community) in CONTRIBUTING_ROLES

@@ -25,9 +25,51 @@ def render(text):
     )
 
 
-def plain(text):
-    """The text of some Markdown, for search and previews."""
+def plain(text, community_id=None):
+    """The text of some Markdown, for search, previews and notifications. With ``community_id``,
+    ``#resource-7`` and ``@julie-roy`` read as the title and the name they point to in that community
+    (what the rendered page shows), not as their source."""
+    if community_id is not None:
+        text = readable(text, community_id)
     return html.unescape(nh3.clean(markdown.markdown(text or ""), tags=set())).strip()
+
+
+def readable(text, community_id):
+    """Markdown source with references and mentions of this community replaced by their titles and
+    names, outside code; what is not found stays as written."""
+    from .extensions import db
+
+    def reference(name, object_id):
+        kind = kinds.get(name)
+        obj = kinds.find(name, object_id)
+        if obj is None or kind.community_of(obj) != community_id or getattr(obj, "hidden_at", None) is not None:
+            return None
+        target = kind.target(obj)
+        if getattr(target, "hidden_at", None) is not None or (name == "note" and getattr(obj, "visibility", "") == "private"):
+            return None
+        return (kind.label(obj) or f"#{name}-{object_id}", "#")
+
+    people = {}
+
+    def mention(handle):
+        if not people:
+            from .accounts.models import User
+            from .communities.models import Membership
+            from .communities.service import slugify
+
+            rows = db.session.execute(
+                db.select(User).join(Membership, Membership.user_id == User.id).where(Membership.community_id == community_id)
+                .order_by(Membership.id)
+            ).scalars().all()
+            people.update({"": None})
+            for user in rows:
+                people.setdefault(slugify(user.display_name), user)
+        user = people.get(handle.lower())
+        return (user.display_name, "#") if user is not None else None
+
+    rewritten, _found = expand(text or "", mention=mention, reference=reference)
+    # The links expand() writes ([label](#)) become their label alone.
+    return re.sub(r"\[((?:\\.|[^\]\\])*)\]\(#\)", lambda m: re.sub(r"\\(.)", r"\1", m.group(1)), rewritten)
 
 
 # --- mentions, #references and #hashtags ------------------------------------------------------

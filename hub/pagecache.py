@@ -95,20 +95,39 @@ def _reader_key(identity, state):
 # and no ORM load of the reader: a page served again runs this and the session, nothing else.
 _READER = """
     SELECT u.display_name, u.avatar_file, u.is_admin, u.locale, u.timezone, c.id, c.generation, m.role, m.expires_at,
-           (SELECT count(*) FROM notifications n WHERE n.user_id = :user AND n.read_at IS NULL) AS unread{extra}
+           (SELECT count(*) FROM notifications n WHERE n.user_id = :user AND n.read_at IS NULL) AS unread,
+           {attention}{extra}
     FROM {source}
     JOIN users u ON u.id = :user AND u.session_version = :version AND u.is_active_account = :active
     LEFT JOIN memberships m ON m.community_id = c.id AND m.user_id = :user
     WHERE {where}
 """
 _ROLE, _EXPIRES = 7, 8
+# What the header's "To do" count and a home's "To do" list depend on besides unread notifications
+# (hub/attention): how many, and which, of each kind of item are open. Counts and sums of ids over
+# supersets of the items (the exact list also asks access rules): any change to the list changes them.
+_ATTENTION = """
+           (SELECT count(*) FROM polls p JOIN memberships pm ON pm.community_id = p.community_id AND pm.user_id = :user
+             WHERE p.status = 'open' AND NOT EXISTS (SELECT 1 FROM poll_invitees pi WHERE pi.poll_id = p.id
+             AND pi.user_id = :user AND pi.answered_at IS NOT NULL)) AS attention_polls,
+           (SELECT coalesce(sum(p.id), 0) FROM polls p JOIN memberships pm ON pm.community_id = p.community_id AND pm.user_id = :user
+             WHERE p.status = 'open' AND NOT EXISTS (SELECT 1 FROM poll_invitees pi WHERE pi.poll_id = p.id
+             AND pi.user_id = :user AND pi.answered_at IS NOT NULL)) AS attention_poll_ids,
+           (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = :user AND f.done_at IS NULL) AS attention_follow_ups,
+           (SELECT coalesce(sum(f.id), 0) FROM follow_ups f WHERE f.assignee_id = :user AND f.done_at IS NULL) AS attention_follow_up_ids,
+           (SELECT count(*) FROM invitations i WHERE lower(i.email) = lower(u.email) AND i.accepted_at IS NULL
+             AND i.revoked_at IS NULL) AS attention_invitations,
+           (SELECT count(*) FROM join_requests j JOIN memberships jm ON jm.community_id = j.community_id AND jm.user_id = :user
+             AND jm.role = 'facilitator' WHERE j.status = 'pending') AS attention_requests,
+           (SELECT coalesce(sum(j.id), 0) FROM join_requests j JOIN memberships jm ON jm.community_id = j.community_id
+             AND jm.user_id = :user AND jm.role = 'facilitator' WHERE j.status = 'pending') AS attention_request_ids"""
 _THREAD_STATE = _READER.format(
-    extra=", r.last_read_post_id",
+    attention=_ATTENTION, extra=", r.last_read_post_id",
     source="threads t JOIN communities c ON c.id = t.community_id "
            "LEFT JOIN thread_reads r ON r.thread_id = t.id AND r.user_id = :user",
     where="t.id = :thread",
 )
-_COMMUNITY_STATE = _READER.format(extra="", source="communities c", where="c.slug = :slug")
+_COMMUNITY_STATE = _READER.format(attention=_ATTENTION, extra="", source="communities c", where="c.slug = :slug")
 _statements = {}
 
 

@@ -111,6 +111,12 @@ EXPECTED = {
     ("GET", "resources.themes"): MANAGE_GET,
     ("POST", "resources.themes"): MANAGE_INVALID_POST,
     ("POST", "resources.delete_theme"): MANAGE_POST,
+    # Following a theme: its readers (the facilitator's and admin's walks deleted it just before: 404).
+    ("POST", "resources.follow_theme"): (404, 404, OK_REDIRECT, OK_REDIRECT, OK_REDIRECT, 404, 404),
+    ("GET", "api.list_themes"): (404, 404, 200, 200, 200, 200, 200),
+    ("PUT", "api.follow_theme"): (404, 404, 200, 200, 200, 200, 200),
+    ("DELETE", "api.follow_theme"): (404, 404, 200, 200, 200, 200, 200),
+    ("GET", "api.my_attention"): (401, 200, 200, 200, 200, 200, 200),
     ("GET", "search.results"): ACCOUNT,
     ("GET", "api.search"): (401, 200, 200, 200, 200, 200, 200),
     ("POST", "api.create_resource"): (404, 404, 403, 403, 415, 415, 415),  # JSON where multipart is expected
@@ -244,6 +250,9 @@ EXPECTED = {
     ("POST", "notifications.preferences"): ACCOUNT_POST,
     ("GET", "notifications.unsubscribe"): EVERYONE_200,  # the signed link is the only key; a GET changes nothing
     ("POST", "notifications.unsubscribe"): (400,) * 7,  # without the one-click body (List-Unsubscribe=One-Click)
+    ("GET", "notifications.weekly_unsubscribe"): EVERYONE_200,  # the signed link is the only key; a GET changes nothing
+    ("POST", "notifications.weekly_unsubscribe"): (400,) * 7,  # without the one-click body
+    ("POST", "notifications.weekly_setting"): (LOGIN,) + (OK_REDIRECT,) * 6,
     ("POST", "api.create_thread"): CONTRIBUTOR_INVALID,
     ("GET", "api.get_thread"): READER,
     ("PATCH", "api.update_thread"): (404, 404, 403, 403, 415, 415, 415),  # a form where JSON is expected
@@ -395,6 +404,7 @@ def _discussions_world(app, community, member):
     from hub.discussions.models import PostAttachment
     from hub.extensions import db
     from hub.notifications import service as notifications
+    from hub.notifications import weekly
 
     with app.test_request_context():
         thread, post = discussions.create_thread(community, member, "Habitation communautaire", "Qui a un règlement ?")
@@ -411,6 +421,7 @@ def _discussions_world(app, community, member):
             "thread_id": thread.id, "post_id": post.id, "api_post_deletion": second.id, "category_id": category.id,
             "attachment_id": card.id,
             "unsubscribe_token": notifications.unsubscribe_token(member.id, community.id),
+            "weekly_unsubscribe_token": weekly.unsubscribe_token(member.id),
         }
 
 
@@ -436,6 +447,8 @@ def _url(app, endpoint, rule, args, world):
         values["token"] = args["feed_token"]
     if endpoint == "notifications.unsubscribe":
         values["token"] = args["unsubscribe_token"]
+    if endpoint == "notifications.weekly_unsubscribe":
+        values["token"] = args["weekly_unsubscribe_token"]
     if endpoint in ("admin.retry_email", "api.admin_retry_email"):
         values["email_id"] = 999999
     if endpoint == "api.delete_post":

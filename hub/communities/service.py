@@ -208,6 +208,9 @@ def accept_invitation(invitation, user):
     invitation.accepted_by_id = user.id
     db.session.flush()
     access.forget_roles()
+    from ..attention import service as attention
+
+    attention.changed([user], remove=[f"invitation-{invitation.id}"])
     return membership
 
 
@@ -244,6 +247,14 @@ def request_to_join(community, user, message=""):
             "email/join_request.txt", locale=facilitator.user.locale, requester=user, community=community, join_request=join_request, link=link,
         )
     db.session.flush()
+    from ..notifications import service as notifications
+
+    # In the hub too (the email above is the request): the facilitators who may decide it.
+    notifications.notify(
+        "join_request", [m.user for m in members(community, roles={"facilitator"}) if access.can(m.user, "community.manage", community)],
+        community=community, actor=user, object_kind="community", object_id=community.id, title=community.name,
+        excerpt=(message or "")[:500], url=url_for("communities.members", slug=community.slug) + "#requests-heading", email=False,
+    )
     return join_request
 
 
@@ -259,6 +270,9 @@ def decide(join_request, actor, approve):
     join_request.status = "approved" if approve else "declined"
     join_request.decided_at = utcnow()
     join_request.decided_by_id = actor.id
+    from ..attention import service as attention
+
+    attention.changed([m.user for m in members(join_request.community, roles={"facilitator"})], remove=[f"join_request-{join_request.id}"])
     if approve and membership_of(join_request.community, join_request.user) is None:
         db.session.add(Membership(community=join_request.community, user=join_request.user, role="member"))
         link = current_app.config["BASE_URL"] + url_for("communities.show", slug=join_request.community.slug)

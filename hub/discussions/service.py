@@ -445,7 +445,7 @@ def preview_image_path(attachment):
 
 
 def _excerpt(post):
-    text = plain(post.body)
+    text = plain(post.body, community_id=post.thread.community_id)
     return text[:280] + ("…" if len(text) > 280 else "")
 
 
@@ -840,7 +840,7 @@ def thread_document(thread):
     first = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
     return SearchDocument(
         kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
-        title=thread.title, body="\n\n".join(p for p in [plain(first.body) if first and not first.is_deleted and first.hidden_at is None else "", " ".join(thread.tag_names)] if p),
+        title=thread.title, body="\n\n".join(p for p in [plain(first.body, community_id=thread.community_id) if first and not first.is_deleted and first.hidden_at is None else "", " ".join(thread.tag_names)] if p),
         url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
         themes=_themes(thread),
     )
@@ -851,7 +851,7 @@ def post_document(post):
         return None
     return SearchDocument(
         kind="post", id=post.id, community_id=post.thread.community_id, readers=search.community_readers(post.thread.community_id),
-        title=post.thread.title, body=plain(post.body), url=post_url(post), language="fr",
+        title=post.thread.title, body=plain(post.body, community_id=post.thread.community_id), url=post_url(post), language="fr",
         updated_at=post.edited_at or post.created_at, themes=_themes(post.thread),
     )
 

@@ -236,12 +236,15 @@ class FollowUp(db.Model):
     meeting_id = sa.Column(sa.Integer, sa.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
     what = sa.Column(sa.String(500), nullable=False)
     who = sa.Column(sa.String(200), nullable=False, default="")
+    # The member "who" names, when it names exactly one (their "what needs me" and notices).
+    assignee_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     due = sa.Column(sa.Date)
     done_at = sa.Column(UTCDateTime)
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
     meeting = db.relationship("Meeting", back_populates="follow_ups")
+    assignee = db.relationship("User", foreign_keys=[assignee_id])
 
 
 class ReminderSent(db.Model):

@@ -13,11 +13,13 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import access, kinds, search
+from ..attention import service as attention
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..exceptions import ServiceError
 from ..extensions import db
 from ..markup import plain
+from ..notifications import service as notifications
 from ..notifications.mail import queue_email
 from ..search.base import SearchDocument
 from ..timeutil import is_valid_timezone, utcnow
@@ -198,7 +200,47 @@ def create_poll(community, organizer, *, title, duration_minutes, tz_name, slots
         _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer)
     for email, raw in links.items():
         _mail_poll(poll, email, organizer.locale, tz_name, page_url("meetings.guest_poll", token=raw), organizer)
+    # In the hub too (the email above is the invitation): those who may read and answer it.
+    _notice("poll_invitation", [u for u in recipients if access.can(u, "poll.answer", poll)], poll, organizer, email=False)
     return poll, links
+
+
+def _notice(event, users, obj, actor, title=None, excerpt=None, email=True, url=None):
+    """Notify these people of a poll, meeting or follow-up (``obj``), by its community's preferences."""
+    from .models import Poll as _Poll
+
+    meeting = obj if isinstance(obj, Meeting) else getattr(obj, "meeting", None)
+    if isinstance(obj, _Poll):
+        kind, object_id, page = "poll", obj.id, url_for("meetings.poll", poll_id=obj.id)
+        text = obj.description
+    else:
+        kind, object_id, page = "meeting", meeting.id, url_for("meetings.show", meeting_id=meeting.id)
+        text = meeting.description
+    community = obj.community if isinstance(obj, (_Poll, Meeting)) else meeting.community
+    if excerpt is None:
+        excerpt = plain(text, community_id=community.id)
+        excerpt = excerpt[:280] + ("…" if len(excerpt) > 280 else "")
+    return notifications.notify(
+        event, [u for u in users if u is not None], community=community, actor=actor, object_kind=kind, object_id=object_id,
+        title=title or obj.title, excerpt=excerpt, url=url or page, email=email,
+    )
+
+
+def _attendees(meeting, readable=True):
+    """The people of the hub invited to a meeting who did not say they are not going."""
+    declined = {a.user_id for a in meeting.attendees if a.response == "notgoing"}
+    users = [r.user for r in recipients(meeting) if r.user is not None and r.user.id not in declined]
+    return [u for u in users if not readable or access.can(u, "meeting.read", meeting)]
+
+
+def _waiting_for(poll):
+    """Those who may answer a poll and have not."""
+    answered = {i.user_id for i in poll.invitees if i.answered_at is not None}
+    people = {u.id: u for u in (community_members(poll.community, WHOLE_COMMUNITY_ROLES) if poll.invite_all else [])}
+    for invitee in poll.invitees:
+        if invitee.user is not None and invitee.revoked_at is None:
+            people.setdefault(invitee.user.id, invitee.user)
+    return [u for uid, u in people.items() if uid not in answered and uid != poll.organizer_id and access.can(u, "poll.answer", poll)]
 
 
 def _mail_poll(poll, email, locale, tz_name, link, organizer):
@@ -261,6 +303,8 @@ def answer(poll, invitee, answers, comment=None):
     except sa.exc.IntegrityError:  # the same answers sent twice at once: the other request stored its own first
         db.session.expire(invitee, ["answers"])
         _set_answers(invitee, cleaned)
+    if invitee.user is not None:
+        attention.changed([invitee.user], remove=[f"poll-{poll.id}"])
     return invitee
 
 
@@ -326,8 +370,10 @@ def revoke_guest(invitee):
 def close_poll(poll):
     if poll.status != "open":
         raise ServiceError(_l("This poll is already closed."), status=409, code="poll_closed")
+    waiting = _waiting_for(poll)
     poll.status = "closed"
     poll.closed_at = utcnow()
+    attention.changed(waiting, remove=[f"poll-{poll.id}"])
 
 
 def finalize(poll, actor, slot):
@@ -336,6 +382,7 @@ def finalize(poll, actor, slot):
         raise ServiceError(_l("A slot was already chosen for this poll."), status=409, code="poll_finalized")
     if slot is None or slot.poll_id != poll.id:
         raise ServiceError(_l("Choose one of the poll's slots."), field="slot_id")
+    waiting = _waiting_for(poll)
     meeting = Meeting(
         community=poll.community, kind="meeting", uid=new_uid(), title=poll.title, description=poll.description,
         location=poll.location, remote_url=poll.remote_url, start=slot.start, end=slot.end, timezone=poll.timezone,
@@ -354,6 +401,9 @@ def finalize(poll, actor, slot):
     db.session.flush()
     send_invitations(meeting, "REQUEST")
     search.enqueue("meeting", meeting.id)
+    # In the hub too (the invitation with its .ics is emailed above).
+    _notice("poll_decided", _attendees(meeting), meeting, actor, email=False)
+    attention.changed(waiting, remove=[f"poll-{poll.id}"])
     return meeting
 
 
@@ -449,7 +499,7 @@ def create_meeting(community, organizer, *, kind="meeting", title, start, end, t
     return meeting
 
 
-def update_meeting(meeting, *, title, start, end, tz_name, description, location, remote_url, rrule):
+def update_meeting(meeting, *, title, start, end, tz_name, description, location, remote_url, rrule, actor=None):
     if meeting.is_cancelled:
         raise ServiceError(_l("This meeting is cancelled."), status=409, code="meeting_cancelled")
     check_meeting_fields(title, start, end, tz_name, rrule, meeting.kind)
@@ -459,19 +509,21 @@ def update_meeting(meeting, *, title, start, end, tz_name, description, location
         meeting.overrides = []
     meeting.title, meeting.description, meeting.location, meeting.remote_url = title, description or "", location or "", remote_url or ""
     meeting.start, meeting.end, meeting.timezone, meeting.rrule = start, end, tz_name, rrule or ""
-    _changed(meeting)
+    _changed(meeting, actor)
     return meeting
 
 
-def _changed(meeting):
+def _changed(meeting, actor=None, event="meeting_moved"):
     meeting.sequence += 1
     meeting.updated_at = utcnow()
     db.session.flush()
     send_invitations(meeting, "REQUEST", update=True)
     search.enqueue("meeting", meeting.id)
+    if not meeting.is_event:  # the change itself is emailed above, with its .ics
+        _notice(event, _attendees(meeting), meeting, actor, email=False)
 
 
-def cancel_meeting(meeting):
+def cancel_meeting(meeting, actor=None):
     if meeting.is_cancelled:
         raise ServiceError(_l("This meeting is already cancelled."), status=409, code="meeting_cancelled")
     meeting.cancelled_at = utcnow()
@@ -480,6 +532,8 @@ def cancel_meeting(meeting):
     db.session.flush()
     send_invitations(meeting, "CANCEL")
     search.enqueue("meeting", meeting.id)
+    if not meeting.is_event:
+        _notice("meeting_cancelled", _attendees(meeting), meeting, actor, email=False)
 
 
 def _override(meeting, recurrence_id):
@@ -492,7 +546,7 @@ def _override(meeting, recurrence_id):
     return override
 
 
-def edit_occurrence(meeting, recurrence_id, *, start, end, title=None, location=None):
+def edit_occurrence(meeting, recurrence_id, *, start, end, title=None, location=None, actor=None):
     """Move or change one occurrence of a recurring meeting (sent as a RECURRENCE-ID override)."""
     if meeting.is_cancelled:
         raise ServiceError(_l("This meeting is cancelled."), status=409, code="meeting_cancelled")
@@ -504,11 +558,11 @@ def edit_occurrence(meeting, recurrence_id, *, start, end, title=None, location=
     override.start, override.end = start, end
     override.title = title or None
     override.location = location
-    _changed(meeting)
+    _changed(meeting, actor)
     return override
 
 
-def cancel_occurrence(meeting, recurrence_id):
+def cancel_occurrence(meeting, recurrence_id, actor=None):
     """Cancel one occurrence (an EXDATE in the series)."""
     if meeting.is_cancelled:
         raise ServiceError(_l("This meeting is cancelled."), status=409, code="meeting_cancelled")
@@ -516,7 +570,7 @@ def cancel_occurrence(meeting, recurrence_id):
     if override.cancelled:
         raise ServiceError(_l("This occurrence is already cancelled."), status=409)
     override.cancelled = True
-    _changed(meeting)
+    _changed(meeting, actor, "meeting_cancelled")
     return override
 
 
@@ -638,6 +692,8 @@ def propose_topic(meeting, user, title, details=""):
     item.supports.append(AgendaSupport(user_id=user.id))
     db.session.flush()
     search.enqueue("meeting", meeting.id)
+    _notice("agenda_topic", _attendees(meeting), meeting, user, title=item.title, excerpt=meeting.title,
+            url=url_for("meetings.show", meeting_id=meeting.id) + "#agenda-heading")
     return item
 
 
@@ -658,15 +714,38 @@ def agenda(meeting):
     return sorted(meeting.agenda_items, key=lambda i: (-len(i.supports), i.created_at, i.id))
 
 
+def assignee_named(meeting, who):
+    """The member ``who`` names ("Julie Roy", "julie roy", "@julie-roy"), when it names exactly one
+    person who may read the meeting; else None."""
+    from ..communities.service import fold, slugify
+
+    text = (who or "").strip()
+    if not text:
+        return None
+    handle = text[1:] if text.startswith("@") else None
+    found = [
+        u for u in community_members(meeting.community)
+        if (slugify(u.display_name) == handle.lower() if handle else fold(u.display_name) == fold(text))
+    ]
+    return found[0] if len(found) == 1 and access.can(found[0], "meeting.read", meeting) else None
+
+
 def add_follow_up(meeting, user, what, who="", due=None):
-    item = FollowUp(meeting=meeting, what=what, who=who or "", due=due, created_by_id=user.id)
+    assignee = assignee_named(meeting, who)
+    item = FollowUp(meeting=meeting, what=what, who=who or "", due=due, created_by_id=user.id,
+                    assignee_id=assignee.id if assignee is not None else None)
     db.session.add(item)
     db.session.flush()
+    if assignee is not None:
+        _notice("follow_up_assigned", [assignee], item, user, title=what, excerpt=meeting.title,
+                url=url_for("meetings.show", meeting_id=meeting.id) + "#follow-up")
     return item
 
 
 def toggle_follow_up(item):
     item.done_at = None if item.done_at else utcnow()
+    if item.assignee is not None:
+        attention.changed([item.assignee], remove=[f"follow_up-{item.id}"] if item.done_at else [])
 
 
 def open_follow_ups(community):
@@ -751,6 +830,60 @@ def queue_due_reminders(now=None):
     return queued
 
 
+def queue_due_notices(now=None):
+    """The reminders of the hub, each once: a poll's deadline near (``POLL_REMINDER_HOURS`` before,
+    to those who have not answered), a follow-up due within a day (to its assignee). Commits."""
+    from ..notifications.models import Notification
+
+    now = now or utcnow()
+    sent = 0
+
+    def already(event, kind, object_id):
+        return {row[0] for row in db.session.execute(
+            sa.select(Notification.user_id).where(Notification.event == event, Notification.object_kind == kind, Notification.object_id == object_id)
+        )}
+
+    hours = current_app.config.get("POLL_REMINDER_HOURS", 24)
+    if hours > 0:
+        polls = db.session.execute(
+            sa.select(Poll).where(Poll.status == "open", Poll.deadline > now, Poll.deadline <= now + timedelta(hours=hours))
+        ).scalars().all()
+        for poll in polls:
+            done = already("poll_reminder", "poll", poll.id)
+            people = [u for u in _waiting_for(poll) if u.id not in done]
+            sent += len(_notice("poll_reminder", people, poll, None))
+    today = now.date()
+    items = db.session.execute(
+        sa.select(FollowUp).where(FollowUp.assignee_id.is_not(None), FollowUp.done_at.is_(None), FollowUp.due.is_not(None),
+                                  FollowUp.due <= today + timedelta(days=1))
+    ).scalars().all()
+    for item in items:
+        if _due_notified(item) or not access.can(item.assignee, "meeting.read", item.meeting):
+            continue
+        sent += len(_notice("follow_up_due", [item.assignee], item, None, title=item.what, excerpt=item.meeting.title,
+                            url=url_for("meetings.show", meeting_id=item.meeting_id) + f"#follow-up-{item.id}"))
+    db.session.commit()
+    return sent
+
+
+def _due_notified(item):
+    """Whether the assignee was already told this follow-up is due (its notice names it in its address)."""
+    from ..notifications.models import Notification
+
+    return db.session.execute(
+        sa.select(Notification.id).where(
+            Notification.event == "follow_up_due", Notification.user_id == item.assignee_id,
+            Notification.url.like(f"%#follow-up-{item.id}"),
+        ).limit(1)
+    ).first() is not None
+
+
+def run_notices(app):
+    """The worker's periodic step for the reminders of the hub."""
+    with app.test_request_context("/", base_url=app.config.get("BASE_URL") or None):
+        return queue_due_notices()
+
+
 def run_reminders(app):
     """The email worker's periodic step."""
     with app.test_request_context("/", base_url=app.config.get("BASE_URL") or None):
@@ -761,7 +894,7 @@ def run_reminders(app):
 
 
 def to_document(meeting):
-    parts = [plain(meeting.description), meeting.location]
+    parts = [plain(meeting.description, community_id=meeting.community_id), meeting.location]
     parts += [f"{i.title}\n{i.details}" for i in meeting.agenda_items]
     return SearchDocument(
         kind="meeting", id=meeting.id, community_id=meeting.community_id, readers=[f"community:{meeting.community_id}"],

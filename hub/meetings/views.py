@@ -382,6 +382,7 @@ def edit(meeting_id):
             service.update_meeting(
                 meeting, title=form.title.data, start=start, end=end, tz_name=tz_name, description=form.description.data,
                 location=form.location.data, remote_url=form.remote_url.data, rrule=_rule_from(form, start, tz_name),
+                actor=current_user,
             )
         except ServiceError as error:
             db.session.rollback()
@@ -402,7 +403,7 @@ def cancel(meeting_id):
     meeting = _get_or_404(Meeting, meeting_id, "meeting.edit")
     if ConfirmForm().validate_on_submit():
         try:
-            service.cancel_meeting(meeting)
+            service.cancel_meeting(meeting, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -437,7 +438,7 @@ def edit_occurrence(meeting_id, key):
         try:
             start, end = _times_from(form, meeting.timezone)
             service.edit_occurrence(meeting, recurrence_id, start=start, end=end, title=form.title.data,
-                                    location=form.location.data if form.location.data != meeting.location else None)
+                                    location=form.location.data if form.location.data != meeting.location else None, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             show_service_error(form, error, TIME_FIELDS)
@@ -457,7 +458,7 @@ def cancel_occurrence(meeting_id, key):
     recurrence_id = _occurrence_or_404(meeting, key)
     if ConfirmForm().validate_on_submit():
         try:
-            service.cancel_occurrence(meeting, recurrence_id)
+            service.cancel_occurrence(meeting, recurrence_id, actor=current_user)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error.message), "error")

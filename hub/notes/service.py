@@ -212,8 +212,9 @@ def create_note(community, owner, *, title, body="", visibility="private", membe
     note.crdt_updated_at = utcnow()
     db.session.add(note)
     db.session.flush()
-    _set_shares(note, member_ids if visibility == "members" else ())
+    added = _set_shares(note, member_ids if visibility == "members" else ())
     _revision(note, owner, "form")
+    _notify_shared(note, added, owner)
     search.enqueue("note", note.id)
     return note
 
@@ -354,9 +355,29 @@ def _set_shares(note, member_ids):
         if share.user_id not in keep:
             note.shares.remove(share)
     present = note.shared_user_ids
+    added = []
     for user_id in keep:
         if user_id not in present:
             note.shares.append(NoteShare(user_id=user_id))
+            added.append(user_id)
+    return added
+
+
+def _notify_shared(note, user_ids, actor):
+    """Tell the people a note was just shared with by name (those who may read it)."""
+    from ..accounts.models import User
+    from ..notifications import service as notifications
+
+    if not user_ids:
+        return
+    db.session.flush()
+    people = db.session.execute(sa.select(User).where(User.id.in_(list(user_ids)))).scalars().all()
+    excerpt = plain(note.body, community_id=note.community_id)
+    notifications.notify(
+        "note_shared", [u for u in people if access.can(u, "note.read", note)], community=note.community, actor=actor,
+        object_kind="note", object_id=note.id, title=note.title, excerpt=excerpt[:280] + ("…" if len(excerpt) > 280 else ""),
+        url=url_for("notes.show", note_id=note.id),
+    )
 
 
 def share(note, visibility, member_ids=()):
@@ -365,10 +386,11 @@ def share(note, visibility, member_ids=()):
     _check_visibility(visibility)
     if visibility == "members" and not member_ids:
         raise ServiceError(_l("Choose at least one member, or keep the note private."), field="members")
-    _set_shares(note, member_ids if visibility == "members" else ())
+    added = _set_shares(note, member_ids if visibility == "members" else ())
     note.visibility = visibility
     note.updated_at = utcnow()
     search.enqueue("note", note.id)
+    _notify_shared(note, added, note.owner)
     return note
 
 
@@ -442,7 +464,7 @@ def to_document(note):
         return None
     return SearchDocument(
         kind="note", id=note.id, community_id=note.community_id, readers=readers(note), title=note.title,
-        body=plain(note.body), url=url_for("notes.show", note_id=note.id), language="fr", updated_at=note.updated_at,
+        body=plain(note.body, community_id=note.community_id), url=url_for("notes.show", note_id=note.id), language="fr", updated_at=note.updated_at,
     )
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, kinds
+from ..notifications import service as notifications
 from ..accounts.forms import ConfirmForm
 from ..communities.views import community_or_404
 from ..exceptions import ServiceError
@@ -119,6 +120,8 @@ def _context(note):
 @bp.route("/notes/<int:note_id>")
 def show(note_id):
     note = note_or_404(note_id)
+    if current_user.is_authenticated and notifications.mark_read_for(current_user, "note", [note.id]):
+        db.session.commit()  # opened: its "shared with you" notice is read and leaves "To do"
     return render_template("notes/show.html", html=render(live.current_text(note)), authors=service.authors_of(note), confirm_form=ConfirmForm(), **_context(note))
 
 

@@ -7,9 +7,12 @@ def init_app(app):
 
     from .. import worker
     from .mail import deliver_job
-    from .service import DIGEST_STEP_SECONDS, run_digests, unread_count
+    from .service import DIGEST_STEP_SECONDS, notice_heading, run_digests, unread_count
 
     worker.register("notification-digests", run_digests, DIGEST_STEP_SECONDS)
+    from .weekly import STEP_SECONDS as WEEKLY_STEP_SECONDS, run_weekly
+
+    worker.register("weekly-email", run_weekly, WEEKLY_STEP_SECONDS)
     worker.register("email-outbox", deliver_job, 0)  # after the jobs that queue emails
 
     @app.context_processor
@@ -19,4 +22,4 @@ def init_app(app):
                 return 0
             return unread_count(current_user)
 
-        return {"unread_notifications": count}
+        return {"unread_notifications": count, "notice_heading": notice_heading}

@@ -67,3 +67,15 @@ class NotificationPreference(db.Model):
     level = sa.Column(sa.String(10), nullable=False, default="normal")
     email = sa.Column(sa.String(10), nullable=False, default="immediate")
     last_digest_at = sa.Column(UTCDateTime)
+
+
+class WeeklySummary(db.Model):
+    """Per person: when their weekly email ("This week in your communities") was last sent, and
+    whether they stopped it (its one-click unsubscribe link)."""
+
+    __tablename__ = "weekly_summaries"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
+    last_sent_at = sa.Column(UTCDateTime)
+    unsubscribed_at = sa.Column(UTCDateTime)

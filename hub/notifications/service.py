@@ -145,7 +145,40 @@ SUBJECTS = {
     "moderation_hidden": _l("Hidden pending moderation: %(title)s"),
     "moderation_restored": _l("Visible again after moderation: %(title)s"),
     "moderation_deleted": _l("Deleted by moderation: %(title)s"),
+    "poll_invitation": _l("%(actor)s invites you to answer the poll “%(title)s”"),
+    "poll_reminder": _l("Poll closing soon, your answer is awaited: %(title)s"),
+    "poll_decided": _l("Poll decided, meeting scheduled: %(title)s"),
+    "meeting_moved": _l("Meeting changed: %(title)s"),
+    "meeting_cancelled": _l("Meeting cancelled: %(title)s"),
+    "follow_up_assigned": _l("%(actor)s assigned you a follow-up: %(title)s"),
+    "follow_up_due": _l("Follow-up due soon: %(title)s"),
+    "note_shared": _l("%(actor)s shared a note with you: %(title)s"),
+    "agenda_topic": _l("Agenda topic proposed: %(title)s"),
+    "join_request": _l("%(actor)s asks to join %(title)s"),
+    "new_resource": _l("New resource in a theme you follow: %(title)s"),
 }
+# The events of notices about meetings, follow-ups, notes, requests and resources (not discussions).
+NOTICE_EVENTS = (
+    "poll_invitation", "poll_reminder", "poll_decided", "meeting_moved", "meeting_cancelled", "follow_up_assigned",
+    "follow_up_due", "note_shared", "agenda_topic", "join_request", "new_resource",
+)
+
+
+def notice_heading(event):
+    """The short heading of a notice in the notification centre ("Meeting changed")."""
+    return {
+        "poll_invitation": _l("Poll to answer"),
+        "poll_reminder": _l("Poll closing soon"),
+        "poll_decided": _l("Meeting scheduled"),
+        "meeting_moved": _l("Meeting changed"),
+        "meeting_cancelled": _l("Meeting cancelled"),
+        "follow_up_assigned": _l("Follow-up assigned to you"),
+        "follow_up_due": _l("Follow-up due soon"),
+        "note_shared": _l("Note shared with you"),
+        "agenda_topic": _l("Agenda topic proposed"),
+        "join_request": _l("Request to join"),
+        "new_resource": _l("New resource in a theme you follow"),
+    }.get(event)
 
 
 def event_label(event):
@@ -158,12 +191,26 @@ def event_label(event):
         "moderation_hidden": _l("hid your content pending moderation"),
         "moderation_restored": _l("made your content visible again"),
         "moderation_deleted": _l("deleted your content"),
+        "poll_invitation": _l("invited you to answer a poll"),
+        "poll_reminder": _l("a poll awaits your answer before its deadline"),
+        "poll_decided": _l("decided a poll and scheduled the meeting"),
+        "meeting_moved": _l("changed a meeting"),
+        "meeting_cancelled": _l("cancelled a meeting"),
+        "follow_up_assigned": _l("assigned you a follow-up"),
+        "follow_up_due": _l("a follow-up of yours is due soon"),
+        "note_shared": _l("shared a note with you"),
+        "agenda_topic": _l("proposed an agenda topic"),
+        "join_request": _l("asked to join the community"),
+        "new_resource": _l("added a resource in a theme you follow"),
     }.get(event, _l("posted"))
 
 
-def notify(event, recipients, *, community, actor, object_kind, object_id, title, excerpt, url):
+def notify(event, recipients, *, community, actor, object_kind, object_id, title, excerpt, url, email=True):
     """Record a notification for each recipient who wants it; email those who want it at once.
     Nothing is committed. Returns the notifications created.
+
+    ``email=False`` for what the feature already emails itself (a poll's invitation, a meeting's
+    invitation with its .ics): the notification is only in the hub, never in an email or a digest.
 
     ``community`` may be None for what belongs to no community (a profile): the notification is
     kept and emailed at once, without a community's unsubscribe link."""
@@ -181,7 +228,7 @@ def notify(event, recipients, *, community, actor, object_kind, object_id, title
             user_id=user_id, community_id=community.id if community is not None else None, actor_id=actor.id if actor else None, event=event,
             object_kind=object_kind, object_id=object_id, title=title[:300], excerpt=(excerpt or "")[:500], url=url[:500],
         )
-        if pref.email == "never":
+        if pref.email == "never" or not email:
             notification.emailed_at = now
         elif pref.email == "immediate":
             notification.emailed_at = now
@@ -191,6 +238,7 @@ def notify(event, recipients, *, community, actor, object_kind, object_id, title
                 user.email, lambda e=event, a=actor_name, t=title: SUBJECTS.get(e, SUBJECTS["new_post"]) % {"actor": a, "title": t},
                 "email/notifications/notification.txt", locale=user.locale, actor_name=actor_name, event=event,
                 title=title, excerpt=excerpt, community_name=community.name if community is not None else "", url=_absolute(url),
+                notice=(lambda e=event, a=actor_name, t=title: SUBJECTS[e] % {"actor": a, "title": t}) if event in NOTICE_EVENTS else None,
                 preferences_url=current_app.config["BASE_URL"] + url_for("notifications.preferences"),
                 unsubscribe_url=unsubscribe_link,
                 headers=list_headers(community, unsubscribe_link) if community is not None else {"Auto-Submitted": "auto-generated"},
@@ -223,10 +271,15 @@ def for_user(user, page=1, per_page=PER_PAGE, unread_only=False):
 
 
 def mark_read(user, notification_ids=None):
-    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    where = [Notification.user_id == user.id, Notification.read_at.is_(None)]
     if notification_ids is not None:
-        query = query.where(Notification.id.in_(list(notification_ids)))
-    return db.session.execute(query.values(read_at=utcnow())).rowcount
+        where.append(Notification.id.in_(list(notification_ids)))
+    objects = db.session.execute(
+        sa.select(Notification.object_kind, Notification.object_id).where(*where, Notification.event.in_(("mention", "note_shared")))
+    ).all()
+    done = db.session.execute(sa.update(Notification).where(*where).values(read_at=utcnow())).rowcount
+    _attention_read(user, sorted(set(objects)))
+    return done
 
 
 def mark_read_for(user, object_kind, object_ids):
@@ -240,7 +293,18 @@ def mark_read_for(user, object_kind, object_ids):
     )
     if db.session.execute(sa.select(Notification.id).where(*unread).limit(1)).first() is None:
         return 0
-    return db.session.execute(sa.update(Notification).where(*unread).values(read_at=utcnow())).rowcount
+    done = db.session.execute(sa.update(Notification).where(*unread).values(read_at=utcnow())).rowcount
+    _attention_read(user, [(object_kind, i) for i in object_ids])
+    return done
+
+
+def _attention_read(user, objects):
+    """Read mentions and shared notes leave "To do" on the person's open pages."""
+    from ..attention import service as attention
+
+    keys = [f"mention-{i}" if kind == "thread" else f"note-{i}" for kind, i in objects if kind in ("thread", "note")]
+    if keys:
+        attention.changed([user], remove=keys)
 
 
 # --- digests ------------------------------------------------------------------------------

@@ -69,7 +69,10 @@ def preferences():
             return redirect(url_for("notifications.preferences"))
         if community is None or access.role_in(current_user, community) is None:
             form.community.errors = list(form.community.errors) + [_("Choose one of your communities.")]
-    return render_template("notifications/preferences.html", forms=_preference_forms(form)), 422 if form is not None else 200
+    from .weekly import is_subscribed
+
+    return render_template("notifications/preferences.html", forms=_preference_forms(form), weekly=is_subscribed(current_user)), \
+        422 if form is not None else 200
 
 
 ONE_CLICK = ("List-Unsubscribe", "One-Click")  # the body of a one-click unsubscribe (RFC 8058)
@@ -94,3 +97,39 @@ def unsubscribe(token):
     service.unsubscribe(user, community)
     db.session.commit()
     return render_template("notifications/unsubscribed.html", community=community)
+
+
+@bp.route("/notifications/weekly/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed link is the key, as for the other unsubscribe links
+def weekly_unsubscribe(token):
+    """The unsubscribe link (and List-Unsubscribe address) of the weekly email: a GET shows a button,
+    a POST with ``List-Unsubscribe=One-Click`` stops the weekly email."""
+    from . import weekly
+
+    g.private_page = True
+    user = weekly.unsubscribe_target(token)
+    if user is None:
+        return render_error(404, _("This unsubscribe link is not valid. You can choose which emails you receive in your notification settings."))
+    if request.method == "GET":
+        return render_template("notifications/weekly_unsubscribe.html", token=token, done=not weekly.is_subscribed(user), one_click=ONE_CLICK)
+    if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
+        return render_error(400, _("This unsubscribe request is incomplete. Open the link of the email again and use its button."))
+    weekly.subscribe(user, False)
+    db.session.commit()
+    return render_template("notifications/weekly_unsubscribe.html", token=token, done=True, one_click=ONE_CLICK)
+
+
+@bp.route("/account/notifications/weekly", methods=["POST"])
+@login_required
+def weekly_setting():
+    """Receive the weekly email or not, from the notification settings (``weekly``: 1 or 0)."""
+    from ..accounts.forms import ConfirmForm
+    from . import weekly
+
+    access.require("notifications.own")
+    if ConfirmForm().validate_on_submit():
+        on = request.form.get("weekly") == "1"
+        weekly.subscribe(current_user, on)
+        db.session.commit()
+        flash(_("You will receive the weekly email.") if on else _("You will no longer receive the weekly email."), "success")
+    return redirect(url_for("notifications.preferences") + "#weekly-heading")

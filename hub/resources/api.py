@@ -219,3 +219,33 @@ def add_resource_version(resource_id):
         raise service_error(error)
     db.session.commit()
     return jsonify(version_json(version)), 201
+
+
+# --- following themes ---------------------------------------------------------------------------
+
+
+def _theme_json(theme, followed):
+    return {"id": theme.id, "name": theme.name, "following": theme.id in followed}
+
+
+@bp.route("/communities/<slug>/themes")
+def list_themes(slug):
+    """The community's themes, with whether the caller follows each."""
+    community = _community(slug)
+    user = _require("community.read", community)
+    followed = service.followed_theme_ids(user, community)
+    return jsonify({"themes": [_theme_json(t, followed) for t in service.themes_of(community)]})
+
+
+@bp.route("/communities/<slug>/themes/<int:theme_id>/follow", methods=["PUT", "DELETE"])
+def follow_theme(slug, theme_id):
+    """PUT: follow the theme (be notified of its new resources); DELETE: stop. Both may be repeated."""
+    community = _community(slug)
+    _require("community.see", community)
+    theme = service.theme_of(community, theme_id)
+    if theme is None:
+        raise ApiError(404)
+    user = _require("theme.follow", theme)
+    service.follow_theme(user, theme, request.method == "PUT")
+    db.session.commit()
+    return jsonify(_theme_json(theme, service.followed_theme_ids(user, community)))

@@ -25,6 +25,8 @@ class Theme(db.Model):
     community_id = sa.Column(sa.Integer, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False, index=True)
     name = sa.Column(sa.String(80), nullable=False)
 
+    community = db.relationship("Community")
+
 
 class Resource(db.Model):
     __tablename__ = "resources"
@@ -96,3 +98,15 @@ class ResourceVersion(db.Model):
 
     resource = db.relationship("Resource", back_populates="versions")
     uploaded_by = db.relationship("User")
+
+
+class ThemeFollow(db.Model):
+    """A person who follows a theme of a community: told of each new resource filed under it."""
+
+    __tablename__ = "theme_follows"
+    __table_args__ = (sa.UniqueConstraint("theme_id", "user_id", name="uq_theme_follows_theme_user"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    theme_id = sa.Column(sa.Integer, sa.ForeignKey("themes.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)

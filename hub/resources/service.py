@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import audit, search
+from .. import access, audit, search
 from ..exceptions import ServiceError
 from ..extensions import db
 from ..forms import single_line
@@ -14,7 +14,7 @@ from ..search.base import SearchDocument
 from ..timeutil import utcnow
 from . import storage
 from .extraction import extract_text, sniff_file
-from .models import LANGUAGES, TYPES, Resource, ResourceVersion, Theme
+from .models import LANGUAGES, TYPES, Resource, ResourceVersion, Theme, ThemeFollow
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,53 @@ def create(community, author, data, themes=(), file=None, url=None):
         _store_file(resource, file, author)
     db.session.flush()
     search.enqueue("resource", resource.id)
+    _notify_followers(resource, author)
     return resource
+
+
+# --- following themes -----------------------------------------------------------------------
+
+
+def follow_theme(user, theme, follow=True):
+    """Follow a theme (told of each new resource filed under it) or stop; doing it again changes nothing."""
+    found = db.session.execute(sa.select(ThemeFollow).filter_by(theme_id=theme.id, user_id=user.id)).scalar_one_or_none()
+    if follow and found is None:
+        db.session.add(ThemeFollow(theme_id=theme.id, user_id=user.id))
+    elif not follow and found is not None:
+        db.session.delete(found)
+    db.session.flush()
+    return follow
+
+
+def followed_theme_ids(user, community):
+    return set(db.session.execute(
+        sa.select(ThemeFollow.theme_id).join(Theme, Theme.id == ThemeFollow.theme_id)
+        .where(ThemeFollow.user_id == user.id, Theme.community_id == community.id)
+    ).scalars())
+
+
+def theme_of(community, theme_id):
+    theme = db.session.get(Theme, theme_id) if isinstance(theme_id, int) and 0 < theme_id < 2**31 else None
+    return theme if theme is not None and theme.community_id == community.id else None
+
+
+def _notify_followers(resource, author):
+    """Tell the followers of the resource's themes who may read it."""
+    from ..accounts.models import User
+    from ..notifications import service as notifications
+
+    theme_ids = [t.id for t in resource.themes]
+    if not theme_ids:
+        return
+    people = db.session.execute(
+        sa.select(User).join(ThemeFollow, ThemeFollow.user_id == User.id).where(ThemeFollow.theme_id.in_(theme_ids)).distinct()
+    ).scalars().all()
+    excerpt = plain(resource.summary, community_id=resource.community_id)
+    notifications.notify(
+        "new_resource", [u for u in people if access.can(u, "resource.read", resource)], community=resource.community, actor=author,
+        object_kind="resource", object_id=resource.id, title=resource.title,
+        excerpt=excerpt[:280] + ("…" if len(excerpt) > 280 else ""), url=url_for("resources.show", resource_id=resource.id),
+    )
 
 
 def create_from_files(community, author, files, data):
@@ -299,7 +345,7 @@ def to_document(resource):
     if resource.hidden_at is not None:  # hidden pending moderation: out of the index until restored
         return None
     version = resource.current_version
-    parts = [plain(resource.summary), resource.source_organization]
+    parts = [plain(resource.summary, community_id=resource.community_id), resource.source_organization]
     parts += [getattr(resource, name) for name in Resource.STORY_FIELDS]
     parts += [resource.tags, " ".join(t.name for t in resource.themes)]
     if resource.url:

@@ -60,6 +60,7 @@ def browse(slug):
         "resources/browse.html", community=community, rows=rows, total=total, facets=facets, filters=filters,
         page=page, per_page=20, type_labels=type_labels(), language_labels=language_labels(),
         can_add=access.can(current_user, "resource.create", community),
+        all_themes=service.themes_of(community), followed=service.followed_theme_ids(current_user, community), confirm_form=ConfirmForm(),
     )
 
 
@@ -196,6 +197,23 @@ def themes(slug):
             flash(_("The theme “%(name)s” is added.", name=form.name.data), "success")
             return redirect(url_for("resources.themes", slug=slug))
     return render_template("resources/themes.html", community=community, form=form, themes=service.themes_of(community), confirm_form=ConfirmForm()), 422 if form.errors else 200
+
+
+@bp.route("/c/<slug>/themes/<int:theme_id>/follow", methods=["POST"])
+def follow_theme(slug, theme_id):
+    """Follow a theme or stop following it (``follow``: 1 or 0), from the resources page."""
+    community = community_or_404(slug)
+    theme = service.theme_of(community, theme_id)
+    if theme is None:
+        abort(404)
+    access.require("theme.follow", theme)
+    if ConfirmForm().validate_on_submit():
+        follow = request.form.get("follow") == "1"
+        service.follow_theme(current_user, theme, follow)
+        db.session.commit()
+        flash(_("You follow the theme “%(name)s”: each new resource filed under it is notified to you.", name=theme.name) if follow
+              else _("You no longer follow the theme “%(name)s”.", name=theme.name), "success")
+    return redirect(url_for("resources.browse", slug=slug) + "#follow-themes")
 
 
 @bp.route("/c/<slug>/themes/<int:theme_id>/delete", methods=["POST"])

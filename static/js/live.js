@@ -47,6 +47,10 @@
       }, 20000);
     }
 
+    socket.on("attention", function (data) {
+      document.dispatchEvent(new CustomEvent("hub:attention", { detail: data }));
+    });
+
     socket.on("notification", function (data) {
       var badge = document.querySelector("[data-unread-badge]");
       var count = document.querySelector("[data-unread-count]");
