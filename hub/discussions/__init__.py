@@ -24,10 +24,17 @@ def register_kinds():
     def recent(community):
         return db.session.execute(sa.select(Thread).where(Thread.community_id == community.id).order_by(Thread.id.desc()).limit(100)).scalars().all()
 
+    def replied(count):
+        from flask_babel import get_translations
+
+        return get_translations().ngettext("%(actor)s replied in %(title)s", "%(num)d new messages in %(title)s, the latest from %(actor)s", count)
+
     kinds.register(
         "thread", Thread, "thread.read", "discussions.thread", "thread_id", label=lambda t: t.title,
         noun=_l("Discussion"), attach_label=_l("Discussion: %(title)s"), icon="chat", prefixes=("discussion",),
         search_kind="thread", attachable=True, recent=recent,
+        visible=lambda viewer, item: sa.exists().where(Thread.id == item.object_id),
+        actions={"created": _l("%(actor)s started the discussion %(title)s"), "replied": replied},
     )
     kinds.register(
         "post", Post, "thread.read", "discussions.post", "post_id", label=lambda p: f"{p.thread.title} #{p.id}",

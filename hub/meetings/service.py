@@ -12,7 +12,7 @@ from babel.dates import format_time as babel_time
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, kinds, search
+from .. import access, activity, kinds, search
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..exceptions import ServiceError
@@ -198,6 +198,7 @@ def create_poll(community, organizer, *, title, duration_minutes, tz_name, slots
         _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer)
     for email, raw in links.items():
         _mail_poll(poll, email, organizer.locale, tz_name, page_url("meetings.guest_poll", token=raw), organizer)
+    activity.record("poll", poll, "opened", organizer)
     return poll, links
 
 
@@ -340,6 +341,7 @@ def finalize(poll, actor, slot):
     db.session.flush()
     send_invitations(meeting, "REQUEST")
     search.enqueue("meeting", meeting.id)
+    activity.record("poll", poll, "decided", actor)
     return meeting
 
 
@@ -432,6 +434,7 @@ def create_meeting(community, organizer, *, kind="meeting", title, start, end, t
     db.session.flush()
     send_invitations(meeting, "REQUEST")
     search.enqueue("meeting", meeting.id)
+    activity.record("meeting", meeting, "scheduled", organizer)
     return meeting
 
 
@@ -446,6 +449,8 @@ def update_meeting(meeting, *, title, start, end, tz_name, description, location
     meeting.title, meeting.description, meeting.location, meeting.remote_url = title, description or "", location or "", remote_url or ""
     meeting.start, meeting.end, meeting.timezone, meeting.rrule = start, end, tz_name, rrule or ""
     _changed(meeting)
+    if timing_changed:
+        activity.record("meeting", meeting, "moved")
     return meeting
 
 
@@ -466,6 +471,7 @@ def cancel_meeting(meeting):
     db.session.flush()
     send_invitations(meeting, "CANCEL")
     search.enqueue("meeting", meeting.id)
+    activity.record("meeting", meeting, "cancelled")
 
 
 def _override(meeting, recurrence_id):
@@ -491,6 +497,7 @@ def edit_occurrence(meeting, recurrence_id, *, start, end, title=None, location=
     override.title = title or None
     override.location = location
     _changed(meeting)
+    activity.record("meeting", meeting, "moved")
     return override
 
 
@@ -503,6 +510,7 @@ def cancel_occurrence(meeting, recurrence_id):
         raise ServiceError(_l("This occurrence is already cancelled."), status=409)
     override.cancelled = True
     _changed(meeting)
+    activity.record("meeting", meeting, "occurrence_cancelled")
     return override
 
 
@@ -624,6 +632,7 @@ def propose_topic(meeting, user, title, details=""):
     item.supports.append(AgendaSupport(user_id=user.id))
     db.session.flush()
     search.enqueue("meeting", meeting.id)
+    activity.record("agenda", item, "proposed", user)
     return item
 
 
@@ -648,11 +657,14 @@ def add_follow_up(meeting, user, what, who="", due=None):
     item = FollowUp(meeting=meeting, what=what, who=who or "", due=due, created_by_id=user.id)
     db.session.add(item)
     db.session.flush()
+    activity.record("followup", item, "created", user)
     return item
 
 
 def toggle_follow_up(item):
     item.done_at = None if item.done_at else utcnow()
+    if item.done_at:
+        activity.record("followup", item, "done")
 
 
 def open_follow_ups(community):

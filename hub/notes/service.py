@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, audit, kinds, search
+from .. import access, activity, audit, kinds, search
 from ..communities.models import Membership
 from ..exceptions import ServiceError
 from ..extensions import db
@@ -214,6 +214,8 @@ def create_note(community, owner, *, title, body="", visibility="private", membe
     _set_shares(note, member_ids if visibility == "members" else ())
     _revision(note, owner, "form")
     search.enqueue("note", note.id)
+    if visibility != "private":
+        activity.record("note", note, "shared", owner)
     return note
 
 
@@ -365,9 +367,12 @@ def share(note, visibility, member_ids=()):
     if visibility == "members" and not member_ids:
         raise ServiceError(_l("Choose at least one member, or keep the note private."), field="members")
     _set_shares(note, member_ids if visibility == "members" else ())
+    sharing = visibility != "private" and visibility != note.visibility
     note.visibility = visibility
     note.updated_at = utcnow()
     search.enqueue("note", note.id)
+    if sharing:
+        activity.record("note", note, "shared", note.owner)
     return note
 
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import audit, search
+from .. import activity, audit, search
 from ..exceptions import ServiceError
 from ..extensions import db
 from ..markup import plain, render
@@ -169,6 +169,7 @@ def create(community, author, data, themes=(), file=None, url=None):
         _store_file(resource, file, author)
     db.session.flush()
     search.enqueue("resource", resource.id)
+    activity.record("resource", resource, "created", author)
     return resource
 
 
@@ -187,6 +188,7 @@ def create_from_files(community, author, files, data):
     db.session.flush()
     for resource in made:
         search.enqueue("resource", resource.id)
+        activity.record("resource", resource, "created", author)
     return made
 
 
@@ -208,6 +210,7 @@ def add_version(resource, user, file):
     resource.updated_at = utcnow()
     db.session.flush()
     search.enqueue("resource", resource.id)
+    activity.record("resource", resource, "version", user)
     return version
 
 
