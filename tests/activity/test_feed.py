@@ -170,3 +170,17 @@ def test_the_homes_show_the_feed_in_the_readers_language_and_zone_without_action
     assert f"{local.hour % 12 or 12}:{local.minute:02d}" in shown, shown  # the time in Karim's zone
     empty = signed_in(app, cast, "outsider").get("/").get_data(as_text=True)
     assert 'data-testid="activity-empty"' in empty
+
+
+def test_the_api_answers_as_openapi_json_says(app, client, cast, every_action):
+    from tests.api.spec import assert_matches_spec
+
+    response = client.get("/api/v1/me/activity", headers=auth(cast, "julie"))
+    data = assert_matches_spec(response, "get", "/me/activity")
+    assert {"kind", "action", "id", "title", "url", "community", "actor", "at"} <= set(data["items"][0])
+    assert data["next"] is None
+    response = client.get(f"/api/v1/communities/{cast.slug}/activity", query_string={"kind": "meeting"}, headers=auth(cast, "observer"))
+    assert [item["kind"] for item in assert_matches_spec(response, "get", "/communities/{slug}/activity")["items"]] == ["meeting"] * 4
+    for url, template in (("/api/v1/me/activity?kind=nope", "/me/activity"), ("/api/v1/me/activity?before=x", "/me/activity"),
+                          ("/api/v1/me/activity", "/me/activity"), ("/api/v1/communities/nowhere/activity", "/communities/{slug}/activity")):
+        assert_matches_spec(client.get(url, headers=auth(cast, "julie") if "?" in url or "nowhere" in url else {}), "get", template)
