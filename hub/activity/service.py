@@ -133,21 +133,30 @@ def feed(viewer, community_ids, wanted=(), before=None, limit=PER_PAGE):
     if not community_ids or not chosen:
         return Page([], None, list(wanted))
     readable = sa.or_(*[sa.and_(ActivityItem.kind == kind.name, kind.visible(viewer, ActivityItem)) for kind in chosen])
+    if before is not None:
+        at, item_id = before
+        readable = sa.and_(readable, sa.or_(ActivityItem.at < at, sa.and_(ActivityItem.at == at, ActivityItem.id < item_id)))
+    # The newest items of each community, each walking its community's index from the newest and
+    # stopping at the page's length, then merged: never a sort of everything the communities hold.
+    newest = [
+        sa.select(ActivityItem.id).where(ActivityItem.community_id == community_id, readable)
+        .order_by(ActivityItem.at.desc(), ActivityItem.id.desc()).limit(limit + 1).subquery()
+        for community_id in sorted(community_ids)
+    ]
+    merged = sa.union_all(*[sa.select(part.c.id) for part in newest]) if len(newest) > 1 else sa.select(newest[0].c.id)
+    chosen_ids = merged.subquery()
     query = (
         sa.select(
             ActivityItem.id, ActivityItem.kind, ActivityItem.action, ActivityItem.object_id, ActivityItem.page_id,
             ActivityItem.title, ActivityItem.count, ActivityItem.at, ActivityItem.actor_id,
             User.display_name, Community.slug, Community.name,
         )
+        .join(chosen_ids, chosen_ids.c.id == ActivityItem.id)
         .join(Community, Community.id == ActivityItem.community_id)
         .outerjoin(User, User.id == ActivityItem.actor_id)
-        .where(ActivityItem.community_id.in_(sorted(community_ids)), readable)
         .order_by(ActivityItem.at.desc(), ActivityItem.id.desc())
         .limit(limit + 1)
     )
-    if before is not None:
-        at, item_id = before
-        query = query.where(sa.or_(ActivityItem.at < at, sa.and_(ActivityItem.at == at, ActivityItem.id < item_id)))
     rows = db.session.execute(query).all()
     items = [_item(row, shown[row.kind]) for row in rows[:limit]]
     following = encode_cursor(rows[limit - 1].at, rows[limit - 1].id) if len(rows) > limit else None

@@ -39,3 +39,30 @@ def test_a_feed_page_costs_a_constant_number_of_queries(app, client, cast, every
         assert many[url][1] > few[url][1] or many[url][1] >= 8, url
         assert many[url][0] == few[url][0], (url, few[url], many[url])
     assert many["/activity"][1] == 20 and many["/"][1] == 8
+
+
+def test_the_homes_are_kept_until_something_in_a_community_changes(app, client, cast):
+    from hub.communities import service as communities
+    from hub.extensions import db
+    from tests.activity.conftest import acting
+
+    julie = signed_in(app, cast, "julie")
+    for url in ("/", f"/c/{cast.slug}"):
+        julie.get(url)
+        first = julie.get(url).get_data(as_text=True)
+        assert len(_statements(julie, url)) == 1, url  # served again from memory: the state query only
+        assert 'data-testid="activity-empty"' in first
+    start_thread(client, cast, title="Gestion des matières résiduelles", who="karim")
+    for url in ("/", f"/c/{cast.slug}"):
+        page = julie.get(url).get_data(as_text=True)
+        assert "Gestion des matières résiduelles" in page, url
+    # A community she may join appears on her home; an invitation too changes its key.
+    with acting(app, cast, "outsider") as (user, _community):
+        communities.create(user, "Habitation communautaire", visibility="listed")
+    assert "Habitation communautaire" in julie.get("/").get_data(as_text=True)
+    # Removed from the community: its activity leaves her home at once.
+    with acting(app, cast, "facilitator") as (user, community):
+        from hub.accounts.models import User
+
+        communities.remove_member(communities.membership_of(community, db.session.get(User, cast.ids["julie"])), user)
+    assert "Gestion des matières résiduelles" not in julie.get("/").get_data(as_text=True)
