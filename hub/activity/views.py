@@ -3,7 +3,7 @@ The homes show their first items (templates/activity/_feed.html); these pages fi
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from .. import access
+from .. import access, pagecache
 from ..communities.views import community_or_404
 from . import service
 
@@ -22,16 +22,29 @@ def _query():
 
 @bp.route("/activity")
 def mine():
+    # Kept like the personal home, by address (filter and page): hub/pagecache.py.
+    key = pagecache.home_page()
+    kept = pagecache.get(key)
+    if kept is not None:
+        return kept[0]
     access.require("activity.own")
     wanted, before = _query()
-    page = service.personal(current_user, wanted, before)
-    return render_template("activity/index.html", feed=page, community=None, older=before is not None)
+    feed = service.personal(current_user, wanted, before)
+    page = render_template("activity/index.html", feed=feed, community=None, older=before is not None)
+    pagecache.put(key, page)
+    return page
 
 
 @bp.route("/c/<slug>/activity")
 def community(slug):
+    key = pagecache.community_page(slug)
+    kept = pagecache.get(key)
+    if kept is not None:
+        return kept[0]
     found = community_or_404(slug)
     access.require("community.read", found)
     wanted, before = _query()
-    page = service.of_community(current_user, found, wanted, before)
-    return render_template("activity/index.html", feed=page, community=found, older=before is not None)
+    feed = service.of_community(current_user, found, wanted, before)
+    page = render_template("activity/index.html", feed=feed, community=found, older=before is not None)
+    pagecache.put(key, page)
+    return page
