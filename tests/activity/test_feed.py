@@ -184,3 +184,26 @@ def test_the_api_answers_as_openapi_json_says(app, client, cast, every_action):
     for url, template in (("/api/v1/me/activity?kind=nope", "/me/activity"), ("/api/v1/me/activity?before=x", "/me/activity"),
                           ("/api/v1/me/activity", "/me/activity"), ("/api/v1/communities/nowhere/activity", "/communities/{slug}/activity")):
         assert_matches_spec(client.get(url, headers=auth(cast, "julie") if "?" in url or "nowhere" in url else {}), "get", template)
+
+
+def test_the_demo_community_has_a_realistic_feed(app):
+    import re
+    from datetime import timedelta
+
+    from hub.activity.models import ActivityItem
+    from hub.demo import load_demo
+    from hub.extensions import db
+    from tests.conftest import login
+
+    with app.test_request_context("/"):
+        load_demo()
+        load_demo()  # a second load adds nothing
+    julie = app.test_client()
+    login(julie, "julie.roy@exemple.ca", "demo-hub-2026")
+    page = julie.get("/c/es-municipale/activity").get_data(as_text=True)
+    assert page.count('data-testid="activity-item"') == 20 and len(set(re.findall(r'data-kind="(\w+)"', page))) >= 4
+    with app.app_context():
+        everything = db.session.execute(db.select(ActivityItem.kind, ActivityItem.at)).all()
+    assert {kind for kind, _at in everything} >= {"thread", "resource", "note", "meeting", "agenda", "followup", "poll", "member"}
+    moments = sorted(at for _kind, at in everything)
+    assert moments[-1] - moments[0] > timedelta(days=14)  # spread over weeks, not one second
