@@ -165,7 +165,7 @@ def feed(viewer, community_ids, wanted=(), before=None, limit=PER_PAGE):
 
 def _item(row, kind):
     return Item(
-        kind=row.kind, action=row.action, object_id=row.object_id, title=row.title, url=kind.object_url(row.page_id),
+        kind=row.kind, action=row.action, object_id=row.object_id, title=row.title or row.display_name or "", url=kind.object_url(row.page_id),
         community_slug=row.slug, community_name=row.name, actor_id=row.actor_id, actor_name=row.display_name or "",
         at=row.at, count=row.count, noun=kind.noun, icon=kind.icon, text=kind.sentence(row.action, row.count) or row.action,
     )

@@ -14,7 +14,9 @@ def register_kinds():
     from .models import Membership
 
     kinds.register(
-        "member", Membership, "user.view", "accounts.user_profile", "user_id", label=lambda m: m.user.display_name,
+        # No title is kept with the item: the feed shows the person's current name (none is left once the
+        # account is deleted).
+        "member", Membership, "user.view", "accounts.user_profile", "user_id", label=lambda m: "",
         noun=_l("Member"), icon="person", referable=False, page_of=lambda m: m.user_id,
         visible=lambda viewer, item: sa.and_(viewer.in_directory(item.community_id), sa.exists().where(Membership.id == item.object_id)),
         actions={"joined": _l("%(title)s joined the community")},

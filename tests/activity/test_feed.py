@@ -128,6 +128,19 @@ def test_who_sees_what(app, client, cast):
     assert client.get("/api/v1/me/activity").status_code == 401
 
 
+def test_a_discussion_whose_opening_message_is_hidden_leaves_the_feed_of_the_others(app, client, cast):
+    from hub.discussions.models import Post
+    from hub.extensions import db
+    from hub.timeutil import utcnow
+
+    thread_id = start_thread(client, cast, title="Paris en ligne", who="karim")
+    with app.app_context():
+        db.session.execute(db.update(Post).where(Post.thread_id == thread_id).values(hidden_at=utcnow()))
+        db.session.commit()
+    for who, sees in (("julie", False), ("observer", False), ("karim", True), ("facilitator", True)):
+        assert (("thread", "created") in actions(feed(client, cast, who))) is sees, who
+
+
 def test_members_who_joined_are_for_the_directory_readers_and_a_removed_member_sees_nothing(app, client, cast, every_action):
     from hub.communities import service as communities
 
