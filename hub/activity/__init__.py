@@ -9,6 +9,7 @@ the feed importing any feature's models.
 from datetime import timedelta
 
 GROUP_HOURS = 24  # replies to a thread within this time of the first one are one item
+SWEEP_SECONDS = 60 * 60
 
 
 def record(kind, obj, action, actor=None, community=None, title=None, group=False):
@@ -59,8 +60,27 @@ def _current_actor():
     return None
 
 
+def sweep(_app=None):
+    """Remove the items whose object was deleted (the feed already leaves them out): what they kept of
+    it (its title) goes too. The worker runs it every SWEEP_SECONDS; returns how many went."""
+    import sqlalchemy as sa
+
+    from .. import kinds
+    from ..extensions import db
+    from .models import ActivityItem
+
+    removed = 0
+    for name, kind in kinds.in_feed().items():
+        gone = ~sa.exists().where(kind.model.id == ActivityItem.object_id)
+        removed += db.session.execute(sa.delete(ActivityItem).where(ActivityItem.kind == name, gone)).rowcount or 0
+    db.session.commit()
+    return removed
+
+
 def init_app(app):
+    from .. import worker
     from . import service
 
     app.jinja_env.globals["activity_feed"] = service.feed_for_page
     app.jinja_env.globals["activity_kinds"] = service.filters
+    worker.register("activity-sweep", sweep, SWEEP_SECONDS)

@@ -220,3 +220,19 @@ def test_the_demo_community_has_a_realistic_feed(app):
     assert {kind for kind, _at in everything} >= {"thread", "resource", "note", "meeting", "agenda", "followup", "poll", "member"}
     moments = sorted(at for _kind, at in everything)
     assert moments[-1] - moments[0] > timedelta(days=14)  # spread over weeks, not one second
+
+
+def test_items_of_deleted_objects_are_swept(app, client, cast):
+    from hub import activity
+    from hub.activity.models import ActivityItem
+    from hub.extensions import db
+    from hub.resources.models import Resource
+
+    kept = make_resource(app, cast, title="Gardée")
+    gone = make_resource(app, cast, title="Supprimée")
+    with app.app_context():
+        db.session.delete(db.session.get(Resource, gone))
+        db.session.commit()
+        assert activity.sweep() == 1
+        assert db.session.execute(db.select(ActivityItem.title)).scalars().all() == ["Gardée"]
+    assert [item["id"] for item in feed(client, cast, "julie")["items"]] == [kept]
