@@ -31,6 +31,7 @@ def create_app(config=None, **overrides):
     from . import audit as _audit  # noqa: F401
     from .moderation import models as _moderation_models  # noqa: F401
     from .privacy import models as _privacy_models  # noqa: F401
+    from .activity import models as _activity_models  # noqa: F401
     from .extensions import db, migrate, login_manager, csrf, limiter, socketio
 
     db.init_app(app)
@@ -50,7 +51,9 @@ def create_app(config=None, **overrides):
     access.init_app(app)
     pagecache.init_app(app)
 
-    from . import discussions, meetings, moderation, notes, notifications, resources, search
+    from . import activity, communities, discussions, meetings, moderation, notes, notifications, resources, search
+    from .activity import api as _activity_api  # noqa: F401  (routes on the API blueprint)
+    from .activity.views import bp as activity_bp
     from .accounts.views import bp as accounts_bp
     from .admin import api as _admin_api  # noqa: F401  (routes on the API blueprint)
     from . import attention
@@ -87,6 +90,7 @@ def create_app(config=None, **overrides):
     app.register_blueprint(notifications_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(activity_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     resources.init_app(app)
@@ -97,6 +101,8 @@ def create_app(config=None, **overrides):
     attention.init_app(app)
     moderation.init_app(app)
     privacy.init_app(app)
+    communities.init_app(app)
+    activity.init_app(app)
     search.init_app(app)  # after every kind is registered: it catches up on the outbox
     if app.config.get("PROXY_COUNT"):
         # Behind a reverse proxy: the client's address (rate limits, logs) and scheme come from its headers.

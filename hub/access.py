@@ -620,6 +620,16 @@ def hidden_from(user, kind, obj):
     return obj is not None and getattr(obj, "hidden_at", None) is not None and not can(user, f"{kind}.read_hidden", obj)
 
 
+# --- activity feed ----------------------------------------------------------------------
+# Across one's communities: each item is filtered in the feed's query by its kind's condition
+# (hub/kinds.py ``visible``), which follows the read rules above.
+
+
+@rule("activity.own")
+def _own_activity(user, target):
+    return _authenticated(user)
+
+
 # --- notifications ----------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
 
+from . import pagecache
 from .communities import service as communities
 from .extensions import db, socketio
 from .i18n import normalize_locale
@@ -14,12 +15,19 @@ bp = Blueprint("core", __name__)
 
 @bp.route("/")
 def home():
+    # A home this reader was already shown, while nothing it depends on has changed (hub/pagecache.py).
+    key = pagecache.home_page()
+    kept = pagecache.get(key)
+    if kept is not None:
+        return kept[0]
     if not current_user.is_authenticated:
         return render_template("home.html", showcase=communities.visible_communities(current_user))
     mine = communities.my_communities(current_user)
     member_of = {m.community_id for m in mine}
     discover = [c for c in communities.visible_communities(current_user) if c.id not in member_of]
-    return render_template("dashboard.html", memberships=mine, discover=discover)
+    page = render_template("dashboard.html", memberships=mine, discover=discover)
+    pagecache.put(key, page)
+    return page
 
 
 @bp.route("/language", methods=["POST"])

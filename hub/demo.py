@@ -222,5 +222,40 @@ def load_demo():
     from .notes import demo as notes_demo
 
     notes_demo.load(community, users)
+    _load_activity(community, users)
     db.session.commit()
     return community
+
+
+def _load_activity(community, users):
+    """What the community's feed tells: members who joined, follow-ups of the last meeting, and every
+    item spread over the last three weeks in the order things were done (the loaders above ran in a
+    second)."""
+    from datetime import timedelta
+
+    from . import activity
+    from .activity.models import ActivityItem
+    from .meetings import service as meetings
+    from .meetings.models import Meeting
+    from .timeutil import utcnow
+
+    if db.session.execute(db.select(ActivityItem.id).filter_by(community_id=community.id, kind="member").limit(1)).first():
+        return
+    db.session.flush()
+    for email, *_rest in PEOPLE[1:]:
+        activity.record("member", communities.membership_of(community, users[email]), "joined", users[email], community)
+    monthly = db.session.execute(db.select(Meeting).filter_by(community_id=community.id, kind="meeting").order_by(Meeting.id).limit(1)).scalar()
+    if monthly is not None:
+        sophie, karim = users["sophie.gagnon@exemple.ca"], users["karim.benali@exemple.ca"]
+        sent = meetings.add_follow_up(monthly, sophie, "Envoyer le gabarit de clauses sociales aux membres", "Sophie Gagnon")
+        meetings.add_follow_up(monthly, karim, "Inviter la ressourcerie de Laval à la prochaine rencontre", "Karim Benali")
+        sent.done_at = utcnow()
+        activity.record("followup", sent, "done", sophie, community)
+    db.session.flush()
+    items = db.session.execute(db.select(ActivityItem).filter_by(community_id=community.id).order_by(ActivityItem.id)).scalars().all()
+    items.sort(key=lambda item: item.kind != "member")
+    now = utcnow()
+    for index, item in enumerate(items):
+        # Joins first, three weeks ago; then a few hours between actions, the last one this morning.
+        at = now - timedelta(days=21) + (timedelta(days=21) - timedelta(hours=2)) * index / max(1, len(items) - 1)
+        item.first_at = item.at = at

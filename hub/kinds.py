@@ -34,6 +34,15 @@ class Kind:
     read_target: Callable = None  # object → what the access rule is asked about (a post → its thread)
     community_id: Callable = None  # object → its community's id
     recent: Callable = None  # community → recent objects, for choices (attachable kinds)
+    referable: bool = True  # ``#name-12`` references it (False for kinds only the activity feed shows)
+    # The activity feed (hub/activity): ``visible(viewer, item)`` is the SQL condition "the item's object
+    # still exists and the viewer may read it", over the columns of ``item`` (object_id, community_id);
+    # a kind without one never appears in the feed. ``actions`` maps an action ("created") to its lazy
+    # sentence with %(actor)s and %(title)s, or to a function of the count for grouped items.
+    visible: Callable = None
+    actions: dict = field(default_factory=dict)
+    page_of: Callable = None  # object → the id of the page showing it (an agenda topic → its meeting)
+    anchor: str = ""  # where on that page the object is ("agenda" → "/meetings/3#agenda")
     extra: dict = field(default_factory=dict)
 
     def target(self, obj):
@@ -46,12 +55,25 @@ class Kind:
         object_id = obj_or_id if isinstance(obj_or_id, int) else obj_or_id.id
         return url_for(self.endpoint, **{self.key: object_id})
 
+    def page_id(self, obj):
+        return self.page_of(obj) if self.page_of else obj.id
+
+    def object_url(self, page_id):
+        """The address showing an object, from the ids kept with an activity item."""
+        url = self.url(page_id)
+        return f"{url}#{self.anchor}" if self.anchor else url
+
+    def sentence(self, action, count=1):
+        """The lazy sentence telling ``action`` on an object of this kind (None when unknown)."""
+        text = self.actions.get(action)
+        return text(count) if callable(text) else text
+
 
 def register(name, model, read, endpoint, key, label, **options):
     """Declare a kind of content (idempotent: a feature's init_app may run for several apps)."""
     kind = Kind(name=name, model=model, read=read, endpoint=endpoint, key=key, label=label, **options)
     _KINDS[name] = kind
-    for prefix in (name, *kind.prefixes):
+    for prefix in (name, *kind.prefixes) if kind.referable else ():
         _PREFIXES[prefix] = name
     _COMPILED.clear()
     return kind
@@ -69,6 +91,11 @@ def by_prefix(prefix):
 
 def all_kinds():
     return list(_KINDS.values())
+
+
+def in_feed():
+    """The kinds the activity feed shows, by name."""
+    return {kind.name: kind for kind in _KINDS.values() if kind.visible is not None}
 
 
 def attachable():

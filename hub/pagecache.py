@@ -128,6 +128,22 @@ _THREAD_STATE = _READER.format(
     where="t.id = :thread",
 )
 _COMMUNITY_STATE = _READER.format(attention=_ATTENTION, extra="", source="communities c", where="c.slug = :slug")
+# The personal home shows every community of the reader (with their activity), the listed and public
+# ones they could join, and their pending invitations: its key holds the generations of the first, the
+# count and generations of the second, the count of the third, and which memberships have expired.
+_HOME_STATE = """
+    SELECT u.display_name, u.avatar_file, u.is_admin, u.locale, u.timezone, NULL, NULL, NULL, NULL AS expires_at,
+           (SELECT count(*) FROM notifications n WHERE n.user_id = :user AND n.read_at IS NULL) AS unread,""" + _ATTENTION + """,
+           (SELECT count(*) FROM memberships m WHERE m.user_id = :user) AS memberships,
+           (SELECT sum(m.community_id) FROM memberships m WHERE m.user_id = :user) AS community_ids,
+           (SELECT sum(c.generation) FROM memberships m JOIN communities c ON c.id = m.community_id WHERE m.user_id = :user) AS mine,
+           (SELECT count(*) FROM memberships m WHERE m.user_id = :user AND m.expires_at IS NOT NULL AND m.expires_at <= :now) AS expired,
+           (SELECT count(*) FROM communities c WHERE c.visibility IN ('listed', 'public')) AS listed,
+           (SELECT sum(c.generation) FROM communities c WHERE c.visibility IN ('listed', 'public')) AS listed_generations,
+           (SELECT count(*) FROM invitations i WHERE lower(i.email) = lower(u.email) AND i.accepted_at IS NULL AND i.revoked_at IS NULL) AS invitations
+    FROM users u
+    WHERE u.id = :user AND u.session_version = :version AND u.is_active_account = :active
+"""
 _statements = {}
 
 
@@ -167,9 +183,14 @@ def _state(identity, name, sql, **params):
     if name not in _statements:
         from .timeutil import UTCDateTime
 
-        _statements[name] = sa.text(sql).columns(expires_at=UTCDateTime)
+        statement = sa.text(sql)
+        if ":now" in sql:
+            statement = statement.bindparams(sa.bindparam("now", type_=UTCDateTime))
+        _statements[name] = statement.columns(expires_at=UTCDateTime)
     user_id, version = identity
     values = {"user": user_id, "version": version, "active": True, **params}
+    if ":now" in sql:
+        values["now"] = utcnow()
     for attempt in (1, 2):
         try:
             with _engine().connect() as connection:
@@ -207,6 +228,14 @@ def community_page(slug):
     if identity is None or len(slug) > 60:
         return None
     return _reader_key(identity, _state(identity, "community", _COMMUNITY_STATE, slug=slug))
+
+
+def home_page():
+    """The key of the personal home (with its activity feed) for the current reader, or None."""
+    identity = _identity()
+    if identity is None:
+        return None
+    return _reader_key(identity, _state(identity, "home", _HOME_STATE))
 
 
 def get(key):

@@ -55,6 +55,11 @@ EXPECTED = {
     ("GET", "api.profiles_queue"): (401, 403, 403, 403, 403, 403, 200),
     ("POST", "api.moderate"): (401, 404, 403, 403, 403, 200, 200),
     ("GET", "core.home"): EVERYONE_200,
+    # The activity feed: one's own across communities, and a community's for its readers.
+    ("GET", "activity.mine"): ACCOUNT,
+    ("GET", "activity.community"): READER,
+    ("GET", "api.my_activity"): (401, 200, 200, 200, 200, 200, 200),
+    ("GET", "api.community_activity"): (404, 404, 200, 200, 200, 200, 200),
     ("POST", "core.set_language"): (OK_REDIRECT,) * 7,
     ("GET", "core.healthz"): EVERYONE_200,
     ("GET", "accounts.register"): (200,) + (OK_REDIRECT,) * 6,

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, audit
+from .. import access, activity, audit
 from ..accounts.models import User
 from ..exceptions import ServiceError
 from ..extensions import db
@@ -202,6 +202,7 @@ def accept_invitation(invitation, user):
     if membership is None:
         membership = Membership(community=invitation.community, user=user, role=invitation.role, expires_at=invitation.guest_until)
         db.session.add(membership)
+        activity.record("member", membership, "joined", user)
     elif not membership.is_current or ROLES.index(invitation.role) < ROLES.index(membership.role):
         membership.role, membership.expires_at = invitation.role, invitation.guest_until
     invitation.accepted_at = utcnow()
@@ -274,7 +275,9 @@ def decide(join_request, actor, approve):
 
     attention.changed([m.user for m in members(join_request.community, roles={"facilitator"})], remove=[f"join_request-{join_request.id}"])
     if approve and membership_of(join_request.community, join_request.user) is None:
-        db.session.add(Membership(community=join_request.community, user=join_request.user, role="member"))
+        membership = Membership(community=join_request.community, user=join_request.user, role="member")
+        db.session.add(membership)
+        activity.record("member", membership, "joined", join_request.user)
         link = current_app.config["BASE_URL"] + url_for("communities.show", slug=join_request.community.slug)
         queue_email(
             join_request.user.email,

@@ -25,10 +25,25 @@ def register_kinds():
     def recent(community):
         return db.session.execute(sa.select(Thread).where(Thread.community_id == community.id).order_by(Thread.id.desc()).limit(100)).scalars().all()
 
+    def thread_visible(viewer, item):
+        """The thread exists; when its opening message is hidden pending moderation, only its author and
+        the facilitators see it (the others would read its title)."""
+        opening = sa.orm.aliased(Post)
+        first = sa.select(sa.func.min(opening.id)).where(opening.thread_id == Thread.id).scalar_subquery()
+        hidden = sa.exists().where(Post.id == first, Post.hidden_at.is_not(None), sa.or_(Post.author_id.is_(None), Post.author_id != viewer.user_id))
+        return sa.exists().where(Thread.id == item.object_id, sa.or_(viewer.moderates(Thread.community_id), ~hidden))
+
+    def replied(count):
+        from flask_babel import get_translations
+
+        return get_translations().ngettext("%(actor)s replied in %(title)s", "%(num)d new messages in %(title)s, the latest from %(actor)s", count)
+
     kinds.register(
         "thread", Thread, "thread.read", "discussions.thread", "thread_id", label=lambda t: t.title,
         noun=_l("Discussion"), attach_label=_l("Discussion: %(title)s"), icon="chat", prefixes=("discussion",),
         search_kind="thread", attachable=True, recent=recent,
+        visible=thread_visible,
+        actions={"created": _l("%(actor)s started the discussion %(title)s"), "replied": replied},
     )
     kinds.register(
         "post", Post, "thread.read", "discussions.post", "post_id", label=lambda p: f"{p.thread.title} #{p.id}",

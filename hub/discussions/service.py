@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, audit, kinds, pagecache, search, worker
+from .. import access, activity, audit, kinds, pagecache, search, worker
 from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..communities.service import fold, slugify
@@ -254,6 +254,7 @@ def create_thread(community, author, title, body, category_id=None, is_question=
     db.session.add(thread)
     db.session.flush()
     post = _new_post(thread, author, gathered, event="new_thread")
+    activity.record("thread", thread, "created", author)
     for user_id in invite_ids or ():  # after the opening post, which their invitation quotes
         invite(thread, user_id, author)
     return thread, post
@@ -266,7 +267,9 @@ def reply(thread, author, body, reply_to_id=None, files=()):
         reply_to = get(Post, reply_to_id)
         if reply_to is None or reply_to.thread_id != thread.id:
             raise ServiceError(_l("The message you answer is not in this discussion."), field="reply_to")
-    return _new_post(thread, author, _gather(thread.community, author, body, files), reply_to=reply_to)
+    post = _new_post(thread, author, _gather(thread.community, author, body, files), reply_to=reply_to)
+    activity.record("thread", thread, "replied", author, group=True)
+    return post
 
 
 def quote(post):

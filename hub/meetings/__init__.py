@@ -22,7 +22,7 @@ def register_kinds():
 
     from .. import kinds
     from ..extensions import db
-    from .models import Meeting
+    from .models import AgendaItem, FollowUp, Meeting, Poll, PollInvitee
 
     def recent(community):
         return db.session.execute(
@@ -33,4 +33,37 @@ def register_kinds():
         "meeting", Meeting, "meeting.read", "meetings.show", "meeting_id", label=lambda m: m.title,
         noun=_l("Meeting"), attach_label=_l("Meeting: %(title)s"), icon="calendar", prefixes=("rencontre",),
         search_kind="meeting", attachable=True, recent=recent,
+        visible=lambda viewer, item: sa.exists().where(Meeting.id == item.object_id),
+        actions={
+            "scheduled": _l("%(actor)s scheduled %(title)s"), "moved": _l("%(actor)s moved %(title)s"),
+            "cancelled": _l("%(actor)s cancelled %(title)s"),
+            "occurrence_cancelled": _l("%(actor)s cancelled one occurrence of %(title)s"),
+        },
+    )
+
+    def poll_visible(viewer, item):
+        """Read rule ``poll.read`` as SQL: polls for the whole community, and the others for those
+        invited, the organiser and the facilitators."""
+        invited = sa.exists().where(PollInvitee.poll_id == Poll.id, PollInvitee.user_id == viewer.user_id, PollInvitee.revoked_at.is_(None))
+        readable = sa.or_(Poll.invite_all.is_(True), Poll.organizer_id == viewer.user_id, viewer.moderates(Poll.community_id), invited)
+        return sa.exists().where(Poll.id == item.object_id, readable)
+
+    kinds.register(
+        "poll", Poll, "poll.read", "meetings.poll", "poll_id", label=lambda p: p.title, noun=_l("Availability poll"),
+        icon="calendar", referable=False, visible=poll_visible,
+        actions={"opened": _l("%(actor)s asks when you are available for %(title)s"), "decided": _l("%(actor)s chose the date of %(title)s")},
+    )
+    kinds.register(
+        "agenda", AgendaItem, "meeting.read", "meetings.show", "meeting_id", label=lambda a: a.title, noun=_l("Agenda topic"),
+        icon="calendar", referable=False, page_of=lambda a: a.meeting_id, anchor="agenda",
+        community_id=lambda a: a.meeting.community_id,
+        visible=lambda viewer, item: sa.exists().where(AgendaItem.id == item.object_id),
+        actions={"proposed": _l("%(actor)s proposed the agenda topic %(title)s")},
+    )
+    kinds.register(
+        "followup", FollowUp, "meeting.read", "meetings.show", "meeting_id", label=lambda f: f.what, noun=_l("Follow-up"),
+        icon="calendar", referable=False, page_of=lambda f: f.meeting_id, anchor="follow-up",
+        community_id=lambda f: f.meeting.community_id,
+        visible=lambda viewer, item: sa.exists().where(FollowUp.id == item.object_id),
+        actions={"created": _l("%(actor)s added the follow-up %(title)s"), "done": _l("%(actor)s marked the follow-up %(title)s as done")},
     )

@@ -12,7 +12,7 @@ from babel.dates import format_time as babel_time
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, kinds, search
+from .. import access, activity, kinds, search
 from ..attention import service as attention
 from ..accounts.models import User
 from ..communities.models import Community, Membership
@@ -202,6 +202,7 @@ def create_poll(community, organizer, *, title, duration_minutes, tz_name, slots
         _mail_poll(poll, email, organizer.locale, tz_name, page_url("meetings.guest_poll", token=raw), organizer)
     # In the hub too (the email above is the invitation): those who may read and answer it.
     _notice("poll_invitation", [u for u in recipients if access.can(u, "poll.answer", poll)], poll, organizer, email=False)
+    activity.record("poll", poll, "opened", organizer)
     return poll, links
 
 
@@ -404,6 +405,7 @@ def finalize(poll, actor, slot):
     # In the hub too (the invitation with its .ics is emailed above).
     _notice("poll_decided", _attendees(meeting), meeting, actor, email=False)
     attention.changed(waiting, remove=[f"poll-{poll.id}"])
+    activity.record("poll", poll, "decided", actor)
     return meeting
 
 
@@ -496,6 +498,7 @@ def create_meeting(community, organizer, *, kind="meeting", title, start, end, t
     db.session.flush()
     send_invitations(meeting, "REQUEST")
     search.enqueue("meeting", meeting.id)
+    activity.record("meeting", meeting, "scheduled", organizer)
     return meeting
 
 
@@ -510,6 +513,8 @@ def update_meeting(meeting, *, title, start, end, tz_name, description, location
     meeting.title, meeting.description, meeting.location, meeting.remote_url = title, description or "", location or "", remote_url or ""
     meeting.start, meeting.end, meeting.timezone, meeting.rrule = start, end, tz_name, rrule or ""
     _changed(meeting, actor)
+    if timing_changed:
+        activity.record("meeting", meeting, "moved")
     return meeting
 
 
@@ -534,6 +539,7 @@ def cancel_meeting(meeting, actor=None):
     search.enqueue("meeting", meeting.id)
     if not meeting.is_event:
         _notice("meeting_cancelled", _attendees(meeting), meeting, actor, email=False)
+    activity.record("meeting", meeting, "cancelled")
 
 
 def _override(meeting, recurrence_id):
@@ -559,6 +565,7 @@ def edit_occurrence(meeting, recurrence_id, *, start, end, title=None, location=
     override.title = title or None
     override.location = location
     _changed(meeting, actor)
+    activity.record("meeting", meeting, "moved")
     return override
 
 
@@ -571,6 +578,7 @@ def cancel_occurrence(meeting, recurrence_id, actor=None):
         raise ServiceError(_l("This occurrence is already cancelled."), status=409)
     override.cancelled = True
     _changed(meeting, actor, "meeting_cancelled")
+    activity.record("meeting", meeting, "occurrence_cancelled")
     return override
 
 
@@ -694,6 +702,7 @@ def propose_topic(meeting, user, title, details=""):
     search.enqueue("meeting", meeting.id)
     _notice("agenda_topic", _attendees(meeting), meeting, user, title=item.title, excerpt=meeting.title,
             url=url_for("meetings.show", meeting_id=meeting.id) + "#agenda-heading")
+    activity.record("agenda", item, "proposed", user)
     return item
 
 
@@ -739,6 +748,7 @@ def add_follow_up(meeting, user, what, who="", due=None):
     if assignee is not None:
         _notice("follow_up_assigned", [assignee], item, user, title=what, excerpt=meeting.title,
                 url=url_for("meetings.show", meeting_id=meeting.id) + "#follow-up")
+    activity.record("followup", item, "created", user)
     return item
 
 
@@ -746,6 +756,8 @@ def toggle_follow_up(item):
     item.done_at = None if item.done_at else utcnow()
     if item.assignee is not None:
         attention.changed([item.assignee], remove=[f"follow_up-{item.id}"] if item.done_at else [])
+    if item.done_at:
+        activity.record("followup", item, "done")
 
 
 def open_follow_ups(community):

@@ -24,10 +24,23 @@ def init_app(app):
 def register_kinds():
     from flask_babel import lazy_gettext as _l
 
+    import sqlalchemy as sa
+
     from .. import kinds
-    from .models import Note
+    from .models import Note, NoteShare
+
+    def visible(viewer, item):
+        """Read rule ``note.read`` as SQL: its owner, everyone for a community note, the chosen members
+        for a shared one; hidden pending moderation, only for its owner and the facilitators."""
+        if viewer.admin:
+            return sa.exists().where(Note.id == item.object_id)
+        shared = sa.exists().where(NoteShare.note_id == Note.id, NoteShare.user_id == viewer.user_id)
+        readable = sa.or_(Note.owner_id == viewer.user_id, Note.visibility == "community", sa.and_(Note.visibility == "members", shared))
+        shown = sa.or_(Note.hidden_at.is_(None), Note.owner_id == viewer.user_id, viewer.moderates(Note.community_id))
+        return sa.exists().where(Note.id == item.object_id, readable, shown)
 
     kinds.register(
         "note", Note, "note.read", "notes.show", "note_id", label=lambda n: n.title,
-        noun=_l("Note"), icon="note", search_kind="note",
+        noun=_l("Note"), icon="note", search_kind="note", visible=visible,
+        actions={"shared": _l("%(actor)s shared the note %(title)s")},
     )

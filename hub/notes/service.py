@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, audit, kinds, search
+from .. import access, activity, audit, kinds, search
 from ..communities.models import Membership
 from ..exceptions import ServiceError
 from ..extensions import db
@@ -216,6 +216,8 @@ def create_note(community, owner, *, title, body="", visibility="private", membe
     _revision(note, owner, "form")
     _notify_shared(note, added, owner)
     search.enqueue("note", note.id)
+    if visibility != "private":
+        activity.record("note", note, "shared", owner)
     return note
 
 
@@ -386,11 +388,14 @@ def share(note, visibility, member_ids=()):
     _check_visibility(visibility)
     if visibility == "members" and not member_ids:
         raise ServiceError(_l("Choose at least one member, or keep the note private."), field="members")
+    sharing = visibility != "private" and visibility != note.visibility
     added = _set_shares(note, member_ids if visibility == "members" else ())
     note.visibility = visibility
     note.updated_at = utcnow()
     search.enqueue("note", note.id)
     _notify_shared(note, added, note.owner)
+    if sharing:
+        activity.record("note", note, "shared", note.owner)
     return note
 
 

@@ -23,8 +23,14 @@ def register_kinds():
     def recent(community):
         return db.session.execute(sa.select(Resource).where(Resource.community_id == community.id).order_by(Resource.id.desc()).limit(100)).scalars().all()
 
+    def visible(viewer, item):
+        """The resource exists; hidden pending moderation, only for its author and the facilitators."""
+        shown = sa.or_(Resource.hidden_at.is_(None), Resource.author_id == viewer.user_id, viewer.moderates(Resource.community_id))
+        return sa.exists().where(Resource.id == item.object_id, shown)
+
     kinds.register(
         "resource", Resource, "resource.read", "resources.show", "resource_id", label=lambda r: r.title,
         noun=_l("Resource"), attach_label=_l("Resource: %(title)s"), icon="file", prefixes=("ressource",),
-        search_kind="resource", attachable=True, recent=recent,
+        search_kind="resource", attachable=True, recent=recent, visible=visible,
+        actions={"created": _l("%(actor)s added the resource %(title)s"), "version": _l("%(actor)s added a new version of %(title)s")},
     )

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, audit, search
+from .. import access, activity, audit, search
 from ..exceptions import ServiceError
 from ..extensions import db
 from ..forms import single_line
@@ -173,6 +173,7 @@ def create(community, author, data, themes=(), file=None, url=None):
     db.session.flush()
     search.enqueue("resource", resource.id)
     _notify_followers(resource, author)
+    activity.record("resource", resource, "created", author)
     return resource
 
 
@@ -236,6 +237,7 @@ def create_from_files(community, author, files, data):
     db.session.flush()
     for resource in made:
         search.enqueue("resource", resource.id)
+        activity.record("resource", resource, "created", author)
     return made
 
 
@@ -257,6 +259,7 @@ def add_version(resource, user, file):
     resource.updated_at = utcnow()
     db.session.flush()
     search.enqueue("resource", resource.id)
+    activity.record("resource", resource, "version", user)
     return version
 
 

@@ -112,6 +112,8 @@ def member_paths(hub):
         f"/c/{slug}/invitations",
         f"/c/{slug}/settings",
         f"/c/{slug}/moderation",
+        f"/c/{slug}/activity",
+        "/activity",
         "/communities/new",
         "/account",
         "/account/tokens",
