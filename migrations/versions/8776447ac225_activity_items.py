@@ -1,7 +1,7 @@
 """activity feed: what happened in each community
 
 Revision ID: 8776447ac225
-Revises: a59b789133e7
+Revises: d55acec54f54
 Create Date: 2026-12-02 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8776447ac225'
-down_revision = 'a59b789133e7'
+down_revision = 'd55acec54f54'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """attention and notices: follow-up assignees, theme follows, weekly summaries
 
 Revision ID: d55acec54f54
-Revises: a59b789133e7
+Revises: 6e1f2a9c4d70
 Create Date: 2026-12-02 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd55acec54f54'
-down_revision = 'a59b789133e7'
+down_revision = '6e1f2a9c4d70'
 branch_labels = None
 depends_on = None
 
