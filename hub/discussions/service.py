@@ -793,24 +793,58 @@ def _themes(thread):
     return themes
 
 
+def _visible(post):
+    return not post.is_deleted and post.hidden_at is None  # hidden pending moderation: out of the index until restored
+
+
 def thread_document(thread):
-    first = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
+    """One search document per thread: its title, every visible message and its tags, so that a
+    thread is found once whichever of its messages matches (``best_messages`` picks the message)."""
+    posts = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id)).scalars().all()
+    texts = [plain(p.body) for p in posts if _visible(p)]
     return SearchDocument(
         kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
-        title=thread.title, body="\n\n".join(p for p in [plain(first.body) if first and not first.is_deleted and first.hidden_at is None else "", " ".join(thread.tag_names)] if p),
+        title=thread.title, body="\n\n".join(t for t in [*texts, " ".join(thread.tag_names)] if t),
         url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
         themes=_themes(thread),
     )
 
 
 def post_document(post):
-    if post.is_deleted or post.hidden_at is not None:  # hidden pending moderation: out of the index until restored
-        return None
-    return SearchDocument(
-        kind="post", id=post.id, community_id=post.thread.community_id, readers=search.community_readers(post.thread.community_id),
-        title=post.thread.title, body=plain(post.body), url=post_url(post), language="fr",
-        updated_at=post.edited_at or post.created_at, themes=_themes(post.thread),
-    )
+    """A message is searched through its thread's document: indexing a message indexes its thread
+    again (and removes a message document an older index may hold)."""
+    return thread_document(post.thread)
+
+
+def best_messages(hits, text):
+    """Point each thread hit at its message that matches the query's words best (the first
+    message when none matches better)."""
+    from ..search import query as search_query
+    from ..search.analysis import analyze
+
+    thread_hits = [h for h in hits if h.kind == "thread"]
+    try:
+        parsed = search_query.parse(text)
+    except Exception:
+        return
+    wanted = {term for word in search_query.positive_words(parsed.root) for term in analyze(word.text, "fr")}
+    if not thread_hits or not wanted:
+        return
+    posts = db.session.execute(
+        sa.select(Post).where(Post.thread_id.in_([h.id for h in thread_hits]), Post.deleted_at.is_(None), Post.hidden_at.is_(None)).order_by(Post.id)
+    ).scalars().all()
+    best = {}
+    for post in posts:
+        score = len(wanted & set(analyze(plain(post.body), "fr")))
+        if score and score > best.get(post.thread_id, (0, None))[0]:
+            best[post.thread_id] = (score, post)
+    firsts = {}
+    for post in posts:
+        firsts.setdefault(post.thread_id, post.id)
+    for hit in thread_hits:
+        score, post = best.get(hit.id, (0, None))
+        if post is not None and post.id != firsts.get(hit.id):
+            hit.url = post_url(post)
 
 
 def load_threads(ids):
@@ -831,4 +865,5 @@ def all_thread_ids():
 
 
 def all_post_ids():
-    return db.session.execute(sa.select(Post.id).order_by(Post.id)).scalars().all()
+    """No message has a document of its own (its thread's document holds it)."""
+    return []
