@@ -785,12 +785,6 @@ def revisions(post):
 # --- search -------------------------------------------------------------------------------
 
 
-def _themes(thread):
-    """What search filters a thread's documents by: its tags, then its category."""
-    themes = thread.tag_names
-    if thread.category is not None and thread.category.name not in themes:
-        themes.append(thread.category.name)
-    return themes
 
 
 def _visible(post):
@@ -806,7 +800,7 @@ def thread_document(thread):
         kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
         title=thread.title, body="\n\n".join(t for t in [*texts, " ".join(thread.tag_names)] if t),
         url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
-        themes=_themes(thread),
+        tags=thread.tag_names, categories=[thread.category.name] if thread.category is not None else [],
     )
 
 

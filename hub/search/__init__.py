@@ -36,7 +36,7 @@ from flask import current_app, has_request_context
 from .. import worker
 from ..extensions import db
 from ..worker import is_external
-from .base import FACETS, QuerySyntaxError, SearchBackend, SearchDocument, SearchHit, SearchQuery, SearchResults  # noqa: F401
+from .base import FACETS, QuerySyntaxError, split_themes, SearchBackend, SearchDocument, SearchHit, SearchQuery, SearchResults  # noqa: F401
 from .models import SearchOutbox
 
 log = logging.getLogger(__name__)
@@ -256,6 +256,7 @@ def search(user, text="", *, community=None, kinds=(), type=None, theme=None, mu
     if not query.principals:
         return SearchResults(total=0, hits=[], facets={name: {} for name in FACETS})
     results = get_backend().search(query)
+    results.facets = {**results.facets, **split_themes(results.facets.get("theme", {}))}
     for kind in {hit.kind for hit in results.hits}:
         registration = _registry.get(kind)
         if registration is not None and registration.refine is not None:

@@ -12,6 +12,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-testid=form-errors]");
     if (summary) { summary.focus(); }
+    // Filters beside the results: folded on a phone (results first), open on a wide screen.
+    if (window.matchMedia && window.matchMedia("(min-width: 48rem)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (details) { details.open = true; });
+    }
   });
 })();
 
