@@ -17,7 +17,7 @@ from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..exceptions import ServiceError
 from ..extensions import db
-from ..markup import plain
+from ..markup import plain, references_text
 from ..notifications.mail import queue_email
 from ..search.base import SearchDocument
 from ..timeutil import is_valid_timezone, utcnow
@@ -195,16 +195,17 @@ def create_poll(community, organizer, *, title, duration_minutes, tz_name, slots
     everyone = community_members(community, WHOLE_COMMUNITY_ROLES) if invite_all else []
     recipients = [u for u in ({u.id: u for u in everyone + chosen}).values() if u.id != organizer.id]
     for user in recipients:
-        _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer)
+        _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer, reader=user)
     for email, raw in links.items():
         _mail_poll(poll, email, organizer.locale, tz_name, page_url("meetings.guest_poll", token=raw), organizer)
     return poll, links
 
 
-def _mail_poll(poll, email, locale, tz_name, link, organizer):
+def _mail_poll(poll, email, locale, tz_name, link, organizer, reader=None):
+    """``reader``: the account the email goes to, whose access turns #references into titles."""
     queue_email(
         email, lambda: _l("When are you available? %(title)s", title=poll.title), "email/meetings/poll.txt", locale=locale,
-        poll=poll, organizer=organizer, link=link,
+        poll=poll, organizer=organizer, link=link, description=references_text(poll.description, reader, poll.community_id),
         deadline=format_moment(poll.deadline, tz_name, locale) if poll.deadline else None,
     )
 
@@ -385,7 +386,7 @@ def send_invitations(meeting, method="REQUEST", update=False):
         return 0
     count = 0
     for recipient in recipients(meeting):
-        content = ics.invitation(meeting, method, (recipient.email, recipient.name))
+        content = ics.invitation(meeting, method, (recipient.email, recipient.name), reader=recipient.user)
         if method == "CANCEL":
             subject, template = (lambda: _l("Cancelled: %(title)s", title=meeting.title)), "email/meetings/cancelled.txt"
         elif update:
@@ -397,6 +398,7 @@ def send_invitations(meeting, method="REQUEST", update=False):
             when=format_moment(meeting.start, recipient.timezone, recipient.locale),
             organizer_when=format_moment(meeting.start, meeting.timezone, recipient.locale) if recipient.timezone != meeting.timezone else None,
             recurring=bool(meeting.rrule), link=page_url("meetings.show", meeting_id=meeting.id),
+            description=references_text(meeting.description, recipient.user, meeting.community_id),
             attachment=("invitation.ics" if method != "CANCEL" else "cancellation.ics", f"text/calendar; method={method}", content),
         )
         count += 1
@@ -610,7 +612,7 @@ def find_feed(raw):
 def feed_document(feed):
     """Every meeting and event of the user's communities (cancelled ones marked so)."""
     meetings = community_meetings(user_communities(feed.user))
-    return ics.document(meetings, name=str(_l("The hub")))
+    return ics.document(meetings, name=str(_l("The hub")), reader=feed.user)
 
 
 # --- agenda and follow-up -----------------------------------------------------------------

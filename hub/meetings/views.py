@@ -94,6 +94,14 @@ def guest_list(text):
     return [part for part in (text or "").replace(",", "\n").replace(";", "\n").split() if part]
 
 
+
+@bp.app_template_filter("with_references")
+def with_references(text, community_id):
+    """A plain description with its #references linked, for the person reading the page."""
+    from ..markup import references_html
+
+    return references_html(text, current_user, community_id)
+
 @bp.route("/c/<slug>/polls/new", methods=["GET", "POST"])
 def new_poll(slug):
     community = community_or_404(slug)

@@ -283,3 +283,33 @@ def test_meetings_are_found_by_search_by_members_only(app, client, cast, engine)
     assert [(r["kind"], r["id"]) for r in found["results"]] == [("meeting", meeting_id)], "agenda topics are searched too"
     nothing = client.get("/api/v1/search?q=residuelles", headers=auth(cast, "outsider")).get_json()
     assert nothing["total"] == 0 and nothing["results"] == []
+
+
+def test_references_in_descriptions_are_links_on_pages_in_emails_and_titles_in_calendars(app, client, cast):
+    from tests.conftest import login
+
+    resource = client.post(f"/api/v1/communities/{cast.slug}/resources", data={
+        "url": "https://exemple.ca/guide", "title": "Guide d'achat local", "type": "tool"}, headers=auth(cast, "organiser"),
+        content_type="multipart/form-data")
+    assert resource.status_code == 201, resource.get_data(as_text=True)
+    rid = resource.get_json()["id"]
+    description = f"Lire #ressource-{rid} avant, et #resource-{rid} encore. <b>gras</b> #ressource-999999"
+    poll = create_poll(client, cast, description=description).get_json()
+
+    page = client.application.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get(f"/polls/{poll['id']}").get_data(as_text=True)
+    shown = html.split('data-testid="description"', 1)[1].split("</p>", 1)[0]
+    assert shown.count(f'<a href="/resources/{rid}">Guide d&#39;achat local</a>') == 2
+    assert "&lt;b&gt;gras&lt;/b&gt;" in shown and "#ressource-999999" in shown
+    invited = [m for m in emails(app) if m["to"] == cast.emails["bruno"]][-1]
+    assert f"Lire Guide d'achat local (http://localhost/resources/{rid}) avant" in invited["body"]
+
+    _clear_outbox(app)
+    meeting_id = _finalize(client, cast, poll, slot_index=0)
+    html = page.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f'<a href="/resources/{rid}">Guide d&#39;achat local</a>' in html.split('data-testid="description"', 1)[1].split("</p>", 1)[0]
+    sent = [m for m in emails(app) if m["to"] == cast.emails["bruno"]][-1]
+    assert f"Guide d'achat local (http://localhost/resources/{rid})" in sent["body"]
+    (event,) = Calendar.from_ical(sent["attachment"]).walk("VEVENT")
+    assert str(event["DESCRIPTION"]).startswith("Lire Guide d'achat local avant, et Guide d'achat local encore.")
