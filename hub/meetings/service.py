@@ -20,7 +20,7 @@ from ..extensions import db
 from ..markup import plain, references_text
 from ..notifications.mail import queue_email
 from ..search.base import SearchDocument
-from ..timeutil import is_valid_timezone, utcnow
+from ..timeutil import is_valid_timezone, utcnow, zone_label
 from . import ics, recurrence
 from .models import (
     ANSWERS, ATTENDANCE, DEFAULT_REMINDER_HOURS, KINDS, REMINDER_WINDOW, AgendaItem, AgendaSupport, CalendarFeed,
@@ -61,7 +61,7 @@ def moment_text(moment, tz_name, locale):
 
 def format_moment(moment, tz_name, locale):
     """A time as the recipient reads it: their zone, their language, the zone's name beside it."""
-    return f"{moment_text(moment, tz_name, _babel_locale(locale))} ({tz_name.replace('_', ' ')})"
+    return f"{moment_text(moment, tz_name, _babel_locale(locale))} ({zone_label(tz_name, _babel_locale(locale))})"
 
 
 def _babel_locale(locale):

@@ -673,7 +673,11 @@ def in_zone(moment, tz_name, fmt="medium"):
 
 @bp.app_template_filter("zone_label")
 def zone_label(tz_name):
-    return (tz_name or "").replace("_", " ")
+    from flask_babel import get_locale
+
+    from ..timeutil import zone_label as label
+
+    return label(tz_name, get_locale())
 
 
 @bp.app_template_global("format_day")

@@ -41,7 +41,7 @@ def test_choosing_a_slot_makes_a_meeting_and_invites_everyone_in_their_language(
     assert set(sent) == {cast.emails["organiser"], cast.emails["bruno"], cast.emails["chloe"], "gaelle@exemple.ca"}
     english, french = sent[cast.emails["chloe"]], sent[cast.emails["bruno"]]
     assert english["subject"] == "Invitation: Rencontre sur l'approvisionnement responsable"
-    assert "You are invited" in english["body"] and "(Europe/Paris)" in english["body"], "in her zone"
+    assert "You are invited" in english["body"] and "(Central European Time (Paris))" in english["body"], "in her zone"
     assert french["subject"] == "Invitation : Rencontre sur l'approvisionnement responsable"
     assert "Vous êtes invité·e à “Rencontre sur l'approvisionnement responsable” (Économie sociale municipale)." in french["body"]
     uids = set()

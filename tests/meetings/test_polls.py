@@ -98,8 +98,8 @@ def test_members_and_guest_answer_and_the_best_slot_is_highlighted(app, client, 
     assert html.count('data-testid="best-slot"') == 1
     assert "Gaëlle Invitée" in html and "En après-midi de préférence" in html
     # Chloé reads in Paris: her time first, the organiser's zone beside it.
-    assert "Europe/Paris" in html or "Europe/Paris".replace("_", " ") in html
-    assert "America/Toronto" in html
+    assert "Central European Time (Paris)" in html
+    assert "Eastern Time (Montréal, Toronto)" in html and "America/Toronto" not in html.replace('value="America/Toronto"', "")
 
 
 def test_a_closed_poll_refuses_answers_and_changes_nothing(app, client, cast):
@@ -202,7 +202,7 @@ def test_choosing_the_slot_makes_a_meeting_and_invites_everyone(app, client, cas
         assert str(event["ATTENDEE"]) == f"mailto:{mail['to']}"
     english = next(m for m in invitations if m["to"] == cast.emails["chloe"])
     french = next(m for m in invitations if m["to"] == cast.emails["bruno"])
-    assert english["subject"].startswith("Invitation:") and "Europe/Paris" in english["body"].replace(" ", "_") or "Europe Paris" in english["body"]
+    assert english["subject"].startswith("Invitation:") and "Central European Time (Paris)" in english["body"]
     assert "America" not in french["body"].split("Organiser")[0] or True
     # Choosing twice is refused.
     assert client.post(f"/polls/{poll['id']}/finalize", data={"slot_id": slot["id"]}).status_code == 302
@@ -247,3 +247,19 @@ def test_unticking_every_cell_of_the_grid_proposes_nothing(app, client, cast):
         poll = db.session.execute(sa.select(Poll)).scalar_one()
         keys = [s.start.astimezone(ZoneInfo("America/Toronto")).strftime("%Y-%m-%dT%H:%M") for s in poll.slots]
     assert keys == [f"{form['dates'][0]}T09:30", f"{third}T09:30", f"{third}T13:00"]
+
+
+def test_time_zones_are_named_in_the_persons_language_canadian_zones_first(app, client, cast):
+    from tests.conftest import login
+
+    page = client.application.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get("/account").get_data(as_text=True)
+    import html as entities
+
+    options = [(v, entities.unescape(label)) for v, label in
+               re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)</option>', html.split('name="timezone"', 1)[1].split("</select>", 1)[0])]
+    assert options[0] == ("America/St_Johns", "Heure de Terre-Neuve (St. John's)")
+    assert ("America/Toronto", "Heure de l'Est (Montréal, Toronto)") in options[:5]
+    assert ("Europe/Paris", "Heure de l'Europe centrale (Paris)") in options
+    assert not any(label.startswith("America/") for _value, label in options)
