@@ -620,9 +620,26 @@ def account_calendar():
         flash(_("Your reminder setting is saved."), "success")
         return redirect(url_for("meetings.account_calendar"))
     found = service.feed_for(current_user, create=False)
+    feed_url = service.feed_url(found) if found else None
     return render_template(
-        "meetings/account_calendar.html", form=form, feed_url=service.feed_url(found) if found else None, confirm_form=ConfirmForm(),
+        "meetings/account_calendar.html", form=form, feed_url=feed_url, confirm_form=ConfirmForm(),
+        subscribe=subscribe_links(feed_url) if feed_url else None,
     ), 422 if form.errors else 200
+
+
+def subscribe_links(feed_url):
+    """One-click subscriptions to a feed: webcal:// (Apple Calendar, Thunderbird, phones), and the
+    "add by URL" pages of Google Agenda and Outlook."""
+    from urllib.parse import quote, urlencode
+
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    name = str(_("The hub"))
+    return {
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal}, quote_via=quote),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + urlencode({"url": feed_url, "name": name}, quote_via=quote),
+        "office": "https://outlook.office.com/calendar/0/addfromweb?" + urlencode({"url": feed_url, "name": name}, quote_via=quote),
+    }
 
 
 @bp.route("/account/calendar/feed", methods=["POST"])

@@ -63,3 +63,24 @@
     xhr.send(new FormData(form));
   });
 })();
+
+// Copy buttons (data-copy="<id of the field>"): shown only where the clipboard can be written.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!navigator.clipboard || !window.isSecureContext) { return; }
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.querySelector("[data-copy-status='" + button.getAttribute("data-copy") + "']");
+      if (!field) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(field.value).then(function () {
+          if (status) { status.textContent = button.getAttribute("data-copied"); }
+        }, function () {
+          field.select();
+        });
+      });
+    });
+  });
+})();
