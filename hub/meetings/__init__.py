@@ -30,5 +30,11 @@ def register_kinds():
     kinds.register(
         "meeting", Meeting, "meeting.read", "meetings.show", "meeting_id", label=lambda m: m.title,
         noun=_l("Meeting"), attach_label=_l("Meeting: %(title)s"), icon="calendar", prefixes=("rencontre",),
-        search_kind="meeting", attachable=True, recent=recent,
+        search_kind="meeting", attachable=True, recent=recent, extra={"minutes": _minutes},
     )
+
+
+def _minutes(meeting, locale):
+    from .service import minutes_draft
+
+    return minutes_draft(meeting, locale)

@@ -646,6 +646,37 @@ def agenda(meeting):
     return sorted(meeting.agenda_items, key=lambda i: (-len(i.supports), i.created_at, i.id))
 
 
+def minutes_draft(meeting, locale):
+    """(title, Markdown body) of the minutes of a meeting, in ``locale``: its date, place,
+    attendance (who said they would come, maybe, or not) and agenda topics, then the sections
+    to fill in."""
+    from flask_babel import force_locale
+
+    def names(response):
+        return sorted((a.display_name for a in meeting.attendees if a.response == response), key=str.casefold)
+
+    with force_locale(_babel_locale(locale)):
+        when = format_moment(meeting.start, meeting.timezone, locale)
+        title = str(_l("Minutes: %(title)s", title=meeting.title))
+        lines = [f"**{meeting.title}** — {when}"]
+        if meeting.location:
+            lines.append("")
+            lines.append(str(_l("Place: %(place)s", place=meeting.location)))
+        lines += ["", f"## {_l('Present')}", ""]
+        lines += [f"- {name}" for name in names("going")] or ["- "]
+        if names("maybe"):
+            lines += ["", str(_l("Maybe: %(names)s", names=", ".join(names("maybe"))))]
+        if names("notgoing"):
+            lines += ["", str(_l("Absent: %(names)s", names=", ".join(names("notgoing"))))]
+        lines += ["", f"## {_l('Agenda')}", ""]
+        topics = agenda(meeting)
+        lines += [f"{number}. {item.title}" + (f" — {' '.join(item.details.split())}" if item.details.strip() else "")
+                  for number, item in enumerate(topics, 1)] or ["1. "]
+        lines += ["", f"## {_l('Discussion')}", "", "", f"## {_l('Decisions')}", "", "- ",
+                  "", f"## {_l('Follow-up (what, who, when)')}", "", "- ", "", f"## {_l('Next meeting')}", ""]
+    return title, "\n".join(lines) + "\n"
+
+
 def add_follow_up(meeting, user, what, who="", due=None):
     item = FollowUp(meeting=meeting, what=what, who=who or "", due=due, created_by_id=user.id)
     db.session.add(item)

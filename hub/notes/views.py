@@ -4,7 +4,7 @@ import re
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, kinds
@@ -86,6 +86,9 @@ def new(slug):
             form.attached_to.data = wanted
             if wanted.startswith("meeting:"):
                 form.template.data = "minutes"
+                draft = service.draft_for(current_user, service.parse_attachment(wanted), get_locale())
+                if draft is not None:
+                    form.title.data = draft[0]
         wanted_template = request.args.get("template", "")
         if any(value == wanted_template for value, _label in form.template.choices):
             form.template.data = wanted_template
@@ -94,7 +97,7 @@ def new(slug):
             note = service.create_note(
                 community, current_user, title=form.title.data, visibility=form.visibility.data,
                 member_ids=form.members.data or (), attachment=service.parse_attachment(form.attached_to.data),
-                template_key=form.template.data or None,
+                template_key=form.template.data or None, locale=get_locale(),
             )
         except ServiceError as error:
             db.session.rollback()

@@ -313,3 +313,35 @@ def test_references_in_descriptions_are_links_on_pages_in_emails_and_titles_in_c
     assert f"Guide d'achat local (http://localhost/resources/{rid})" in sent["body"]
     (event,) = Calendar.from_ical(sent["attachment"]).walk("VEVENT")
     assert str(event["DESCRIPTION"]).startswith("Lire Guide d'achat local avant, et Guide d'achat local encore.")
+
+
+def test_write_the_minutes_starts_from_the_meeting(app, client, cast):
+    import re
+
+    meeting_id = _finalize(client, cast, create_poll(client, cast).get_json())
+    bruno, chloe, ana = app.test_client(), app.test_client(), app.test_client()
+    login(bruno, cast.emails["bruno"])
+    login(chloe, cast.emails["chloe"])
+    login(ana, cast.emails["organiser"])
+    bruno.post(f"/meetings/{meeting_id}/attendance", data={"response": "going"})
+    chloe.post(f"/meetings/{meeting_id}/attendance", data={"response": "maybe"})
+    bruno.post(f"/meetings/{meeting_id}/agenda", data={"title": "Règlement sur l'habitation communautaire", "details": "Projet de Lévis"})
+    page = ana.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-testid="write-minutes"', page).group(1).replace("&amp;", "&")
+    form = ana.get(link).get_data(as_text=True)
+    assert 'value="Compte rendu : Rencontre sur l&#39;approvisionnement responsable"' in form
+    response = ana.post(link, data={"title": "Compte rendu : Rencontre sur l'approvisionnement responsable", "template": "minutes",
+                                     "visibility": "community", "attached_to": f"meeting:{meeting_id}"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    note = client.get(f"/api/v1/meetings/{meeting_id}", headers=auth(cast, "organiser")).get_json()
+    from hub.extensions import db
+    from hub.notes.models import Note
+
+    with app.app_context():
+        body = db.session.execute(sa.select(Note.body).order_by(Note.id.desc())).scalars().first()
+    assert body.startswith("**Rencontre sur l'approvisionnement responsable** — ")
+    assert "h 00 (Heure de l'Est (Montréal, Toronto))" in body.split("\n", 1)[0]
+    assert "## Présences\n\n- Bruno Gagnon\n" in body and "Peut-être : Chloé Tremblay" in body
+    assert "## Ordre du jour\n\n1. Règlement sur l'habitation communautaire — Projet de Lévis\n" in body
+    assert "## Décisions" in body and "## Suivis (quoi, qui, quand)" in body
+    assert note["title"]
