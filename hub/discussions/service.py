@@ -182,20 +182,41 @@ def mention_candidates(community, query, limit=8):
     return [{"handle": handle, "name": user.display_name, "organization": user.organization, "id": user.id} for handle, user in hits[:limit]]
 
 
+def resolve_handle(people, typed):
+    """The handle a typed ``@name`` means: the handle itself ("julie-roy"), or else the one member
+    whose first name, name without spaces or handle's start it is ("@julie", "@JulieRoy");
+    None when nobody or several members match."""
+    typed = (typed or "").lower()
+    if typed in people:
+        return typed
+    key = fold(typed).replace("-", "").replace(".", "").replace("_", "")
+    if not key:
+        return None
+    matches = [
+        handle for handle, user in people.items()
+        if key in {fold(handle.split("-")[0]), fold(handle).replace("-", ""), fold(user.display_name.split()[0]) if user.display_name.split() else ""}
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
 def prepare(community, author, text):
     """(html, mentioned users, hashtags, urls) for a post's Markdown."""
     people = mentionable(community)
+
+    def mention(typed):
+        handle = resolve_handle(people, typed)
+        return (people[handle].display_name, url_for("accounts.user_profile", user_id=people[handle].id)) if handle else None
+
     source, found = expand(
         text,
-        mention=lambda handle: (people[handle.lower()].display_name, url_for("accounts.user_profile", user_id=people[handle.lower()].id))
-        if handle.lower() in people else None,
+        mention=mention,
         reference=lambda kind, object_id: kinds.reference(author, kind, object_id, community.id),
         hashtag=lambda tag: (tag, url_for("discussions.index", slug=community.slug, tag=tag.lower())),
         autolink=True,
     )
     mentioned = []
-    for handle in found["mentions"]:
-        user = people.get(handle)
+    for typed in found["mentions"]:
+        user = people.get(resolve_handle(people, typed))
         if user is not None and user not in mentioned:
             mentioned.append(user)
     tags = []

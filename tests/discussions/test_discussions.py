@@ -346,3 +346,12 @@ def test_a_thread_is_one_search_result_whichever_messages_match(app, client, cas
     assert found["results"][0]["url"].endswith(f"/posts/{reply}")
     page = signed_in(app, cast, "julie").get("/search?q=parcs").get_data(as_text=True)
     assert page.count("Parcs de quartier</a>") == 1
+
+
+def test_a_typed_name_matching_one_member_mentions_them(app, client, cast):  # noqa: F811
+    # One Karim and one Nadia in the community; "@roy" is a last name, "@sophie-g" no handle.
+    thread_id = start_thread(client, cast, body="Merci @karim et @Nadia, et @KarimBenali. Et @sophie-g ? Et @roy.")
+    page = _text(signed_in(app, cast, "julie").get(f"/threads/{thread_id}"))
+    assert page.count(f'href="/users/{cast.ids["karim"]}"') == 2 and f'href="/users/{cast.ids["guest"]}"' in page
+    assert "@roy" in page and "@sophie-g" in page
+    assert len([m for m in emails(app) if m["to"] == cast.emails["karim"]]) == 1
