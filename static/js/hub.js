@@ -6,6 +6,18 @@
     var message = button && button.getAttribute("data-confirm");
     if (message && !window.confirm(message)) {
       event.preventDefault();
+      return;
+    }
+    // Confirmed here: post straight to the action instead of opening its confirmation page.
+    var form = event.target;
+    var action = message && form.getAttribute && form.getAttribute("data-confirm-post");
+    if (action) {
+      event.preventDefault();
+      form.method = "post";
+      form.action = action;
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=t]"), function (input) { input.disabled = true; });
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=csrf_token]"), function (input) { input.disabled = false; });
+      form.submit();
     }
   });
   // Move focus to the error summary so screen-reader users hear what to fix.
