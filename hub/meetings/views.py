@@ -674,7 +674,7 @@ def in_zone(moment, tz_name, fmt="medium"):
     """A time in a given zone, in the page's language."""
     from flask_babel import get_locale
 
-    from babel.dates import format_datetime, format_time
+    from babel.dates import format_date, format_datetime, format_time
 
     if moment is None:
         return ""
@@ -685,7 +685,7 @@ def in_zone(moment, tz_name, fmt="medium"):
         return format_datetime(moment, "EEEE d MMMM", tzinfo=zone, locale=get_locale())
     if fmt == "full":
         return service.moment_text(moment, tz_name, get_locale())
-    return format_datetime(moment, "medium", tzinfo=zone, locale=get_locale())
+    return f"{format_date(moment.astimezone(zone).date(), 'medium', locale=get_locale())} {format_time(moment, 'short', tzinfo=zone, locale=get_locale())}"
 
 
 @bp.app_template_filter("zone_label")

@@ -263,3 +263,14 @@ def test_time_zones_are_named_in_the_persons_language_canadian_zones_first(app, 
     assert ("America/Toronto", "Heure de l'Est (Montréal, Toronto)") in options[:5]
     assert ("Europe/Paris", "Heure de l'Europe centrale (Paris)") in options
     assert not any(label.startswith("America/") for _value, label in options)
+
+
+def test_the_poll_page_writes_durations_and_times_one_way(app, client, cast):
+    from tests.conftest import login
+
+    poll = create_poll(client, cast).get_json()
+    page = app.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get(f"/polls/{poll['id']}").get_data(as_text=True)
+    assert "Durée : 1 h" in html and "60 minutes" not in html
+    assert "10 h 00" in html and " min 00 s" not in html
