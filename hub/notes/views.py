@@ -129,8 +129,15 @@ def show(note_id):
 def edit(note_id):
     note = note_or_404(note_id, "note.edit")
     form = EditForm()
+    preview = None
     if request.method == "GET":
         form.title.data, form.body.data, form.base_revision.data = note.title, note.body, note.revision
+    elif form.preview.data and form.validate_on_submit():
+        # Nothing is saved: the text as it will read (the live document's, when edited live).
+        text = live.current_text(note) if form.live.data == "1" else (form.body.data or "")
+        preview = render(text)
+        if form.live.data == "1":
+            form.body.data = text
     elif form.validate_on_submit():
         try:
             if form.live.data == "1":  # the text went through the live document: the title only
@@ -150,7 +157,7 @@ def edit(note_id):
             db.session.commit()
             flash(_("The note is saved."), "success")
             return redirect(url_for("notes.show", note_id=note.id))
-    return render_template("notes/edit.html", form=form, **_context(note)), 422 if form.errors else 200
+    return render_template("notes/edit.html", form=form, preview=preview, **_context(note)), 422 if form.errors else 200
 
 
 def _conflict_form(note, sent):
