@@ -1,7 +1,8 @@
 """Home page, language switch, health check."""
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
-from flask_login import current_user
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from . import pagecache
 from .communities import service as communities
@@ -9,6 +10,7 @@ from .extensions import db, socketio
 from .i18n import normalize_locale
 from .search import status as search_status
 from .urls import safe_next
+from . import access
 
 bp = Blueprint("core", __name__)
 
@@ -55,3 +57,33 @@ def healthz():
     # How this process serves live updates: "gevent" under the production server, "threading" otherwise.
     realtime = {"mode": getattr(socketio, "async_mode", None), "message_queue": "redis" if current_app.config.get("REDIS_URL") else None}
     return jsonify({"status": "ok" if healthy else "degraded", "database": database, "search": search, "realtime": realtime}), 200
+
+
+# --- confirming a destructive action without JavaScript ----------------------------------------
+
+
+def _confirmations():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="hub-confirm")
+
+
+@bp.app_template_global("confirm_token")
+def confirm_token(action, message, label):
+    """What a destructive button's form sends to /confirm when JavaScript does not ask first: the
+    action (a path of this site), the question, the button's label and the page to go back to,
+    signed, so that nobody can make the hub's page say something else."""
+    return _confirmations().dumps([action, str(message), str(label), request.full_path.rstrip("?")])
+
+
+@bp.route("/confirm")
+@login_required
+def confirm():
+    """Ask before a destructive action: its message, a danger button posting to it, a way back.
+    The action itself decides who may do it, as when posted from its own page."""
+    access.require("account.manage")
+    try:
+        action, message, label, back = _confirmations().loads(request.args.get("t", ""))
+    except (BadSignature, ValueError, TypeError):
+        abort(404)
+    if safe_next(value=action) != action:
+        abort(404)
+    return render_template("confirm.html", action=action, message=message, label=label, back=safe_next(value=back))

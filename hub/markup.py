@@ -158,3 +158,47 @@ def urls_in(text):
             if url not in seen:
                 seen.append(url)
     return seen
+
+
+def _resolved_references(text, user, community_id):
+    """[(match, (label, url) or None)] for every ``#kind-12`` of a plain text, outside code."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return [(match, None) for match in kinds.reference_pattern().finditer(text or "")]
+    return [
+        (match, kinds.reference(user, match.group(1), int(match.group(2)), community_id))
+        for match in kinds.reference_pattern().finditer(text or "")
+    ]
+
+
+def references_html(text, user, community_id):
+    """A plain text (a poll's or a meeting's description) as safe HTML, its ``#resource-12``
+    references (any registered prefix, French too) linked by their title for ``user``; the rest
+    escaped, as written."""
+    from markupsafe import Markup, escape
+
+    out, at = [], 0
+    for match, hit in _resolved_references(text, user, community_id):
+        out.append(escape(text[at:match.start()]))
+        out.append(Markup('<a href="{}">{}</a>').format(hit[1], hit[0]) if hit else escape(match.group(0)))
+        at = match.end()
+    out.append(escape((text or "")[at:]))
+    return Markup("").join(out)
+
+
+def references_text(text, user, community_id, links=True):
+    """A plain text with its references written as "title (address)" (emails), or as the title
+    alone (``links=False``, calendar files); unresolved references stay as written."""
+    from flask import current_app, has_request_context, request
+
+    base = current_app.config.get("BASE_URL") or (request.url_root if has_request_context() else "")
+    out, at = [], 0
+    for match, hit in _resolved_references(text, user, community_id):
+        out.append(text[at:match.start()])
+        if hit is None:
+            out.append(match.group(0))
+        else:
+            url = hit[1] if "://" in hit[1] else base.rstrip("/") + hit[1]
+            out.append(f"{hit[0]} ({url})" if links else hit[0])
+        at = match.end()
+    out.append((text or "")[at:])
+    return "".join(out)

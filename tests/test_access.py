@@ -62,6 +62,7 @@ EXPECTED = {
     ("GET", "api.community_activity"): (404, 404, 200, 200, 200, 200, 200),
     ("POST", "core.set_language"): (OK_REDIRECT,) * 7,
     ("GET", "core.healthz"): EVERYONE_200,
+    ("GET", "core.confirm"): (LOGIN, 404, 404, 404, 404, 404, 404),  # without a signed question: nothing to confirm
     ("GET", "accounts.register"): (200,) + (OK_REDIRECT,) * 6,
     ("GET", "accounts.registration_sent"): (OK_REDIRECT,) * 7,  # nothing sent from this session: back to the form
     ("GET", "accounts.confirm_registration"): (400,) * 7,

@@ -4,7 +4,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, Submi
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..forms import EmailAddress, FlaskForm, choices, max_len, normalize_email, strip_filter, tags_filter, valid_timezone
-from ..timeutil import valid_timezones
+from ..timeutil import valid_timezones, zone_choices
 
 PASSWORD_MIN = 10
 
@@ -71,7 +71,10 @@ class EmailChangeForm(FlaskForm):
 
 
 def timezone_choices():
-    return choices((z, z.replace("_", " ")) for z in valid_timezones())
+    """Every zone as people name it in their language, the Canadian zones first."""
+    from flask_babel import get_locale
+
+    return choices(zone_choices(get_locale()))
 
 
 class ProfileForm(FlaskForm):

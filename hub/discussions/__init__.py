@@ -6,9 +6,9 @@ def init_app(app):
     from .. import search
     from ..notifications.mail import register_periodic
     from . import images
-    from .service import fill_previews, all_post_ids, all_thread_ids, load_posts, load_threads, post_document, thread_document
+    from .service import all_post_ids, all_thread_ids, best_messages, fill_previews, load_posts, load_threads, post_document, thread_document
 
-    search.register("thread", thread_document, load_threads, all_ids=all_thread_ids)
+    search.register("thread", thread_document, load_threads, all_ids=all_thread_ids, refine=best_messages)
     search.register("post", post_document, load_posts, all_ids=all_post_ids)
     register_periodic("link-preview-images", images.sweep, images.SWEEP_SECONDS)
     register_periodic("link-previews", fill_previews, 0)

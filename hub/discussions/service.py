@@ -183,20 +183,41 @@ def mention_candidates(community, query, limit=8):
     return [{"handle": handle, "name": user.display_name, "organization": user.organization, "id": user.id} for handle, user in hits[:limit]]
 
 
+def resolve_handle(people, typed):
+    """The handle a typed ``@name`` means: the handle itself ("julie-roy"), or else the one member
+    whose first name, name without spaces or handle's start it is ("@julie", "@JulieRoy");
+    None when nobody or several members match."""
+    typed = (typed or "").lower()
+    if typed in people:
+        return typed
+    key = fold(typed).replace("-", "").replace(".", "").replace("_", "")
+    if not key:
+        return None
+    matches = [
+        handle for handle, user in people.items()
+        if key in {fold(handle.split("-")[0]), fold(handle).replace("-", ""), fold(user.display_name.split()[0]) if user.display_name.split() else ""}
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
 def prepare(community, author, text):
     """(html, mentioned users, hashtags, urls) for a post's Markdown."""
     people = mentionable(community)
+
+    def mention(typed):
+        handle = resolve_handle(people, typed)
+        return (people[handle].display_name, url_for("accounts.user_profile", user_id=people[handle].id)) if handle else None
+
     source, found = expand(
         text,
-        mention=lambda handle: (people[handle.lower()].display_name, url_for("accounts.user_profile", user_id=people[handle.lower()].id))
-        if handle.lower() in people else None,
+        mention=mention,
         reference=lambda kind, object_id: kinds.reference(author, kind, object_id, community.id),
         hashtag=lambda tag: (tag, url_for("discussions.index", slug=community.slug, tag=tag.lower())),
         autolink=True,
     )
     mentioned = []
-    for handle in found["mentions"]:
-        user = people.get(handle)
+    for typed in found["mentions"]:
+        user = people.get(resolve_handle(people, typed))
         if user is not None and user not in mentioned:
             mentioned.append(user)
     tags = []
@@ -831,32 +852,60 @@ def revisions(post):
 # --- search -------------------------------------------------------------------------------
 
 
-def _themes(thread):
-    """What search filters a thread's documents by: its tags, then its category."""
-    themes = thread.tag_names
-    if thread.category is not None and thread.category.name not in themes:
-        themes.append(thread.category.name)
-    return themes
+
+
+def _visible(post):
+    return not post.is_deleted and post.hidden_at is None  # hidden pending moderation: out of the index until restored
 
 
 def thread_document(thread):
-    first = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)).scalar_one_or_none()
+    """One search document per thread: its title, every visible message and its tags, so that a
+    thread is found once whichever of its messages matches (``best_messages`` picks the message)."""
+    posts = db.session.execute(sa.select(Post).where(Post.thread_id == thread.id).order_by(Post.id)).scalars().all()
+    texts = [plain(p.body, community_id=thread.community_id) for p in posts if _visible(p)]
     return SearchDocument(
         kind="thread", id=thread.id, community_id=thread.community_id, readers=search.community_readers(thread.community_id),
-        title=thread.title, body="\n\n".join(p for p in [plain(first.body, community_id=thread.community_id) if first and not first.is_deleted and first.hidden_at is None else "", " ".join(thread.tag_names)] if p),
+        title=thread.title, body="\n\n".join(t for t in [*texts, " ".join(thread.tag_names)] if t),
         url=url_for("discussions.thread", thread_id=thread.id), language="fr", updated_at=thread.last_post_at,
-        themes=_themes(thread),
+        tags=thread.tag_names, categories=[thread.category.name] if thread.category is not None else [],
     )
 
 
 def post_document(post):
-    if post.is_deleted or post.hidden_at is not None:  # hidden pending moderation: out of the index until restored
-        return None
-    return SearchDocument(
-        kind="post", id=post.id, community_id=post.thread.community_id, readers=search.community_readers(post.thread.community_id),
-        title=post.thread.title, body=plain(post.body, community_id=post.thread.community_id), url=post_url(post), language="fr",
-        updated_at=post.edited_at or post.created_at, themes=_themes(post.thread),
-    )
+    """A message is searched through its thread's document: indexing a message indexes its thread
+    again (and removes a message document an older index may hold)."""
+    return thread_document(post.thread)
+
+
+def best_messages(hits, text):
+    """Point each thread hit at its message that matches the query's words best (the first
+    message when none matches better)."""
+    from ..search import query as search_query
+    from ..search.analysis import analyze
+
+    thread_hits = [h for h in hits if h.kind == "thread"]
+    try:
+        parsed = search_query.parse(text)
+    except Exception:
+        return
+    wanted = {term for word in search_query.positive_words(parsed.root) for term in analyze(word.text, "fr")}
+    if not thread_hits or not wanted:
+        return
+    posts = db.session.execute(
+        sa.select(Post).where(Post.thread_id.in_([h.id for h in thread_hits]), Post.deleted_at.is_(None), Post.hidden_at.is_(None)).order_by(Post.id)
+    ).scalars().all()
+    best = {}
+    for post in posts:
+        score = len(wanted & set(analyze(plain(post.body), "fr")))
+        if score and score > best.get(post.thread_id, (0, None))[0]:
+            best[post.thread_id] = (score, post)
+    firsts = {}
+    for post in posts:
+        firsts.setdefault(post.thread_id, post.id)
+    for hit in thread_hits:
+        score, post = best.get(hit.id, (0, None))
+        if post is not None and post.id != firsts.get(hit.id):
+            hit.url = post_url(post)
 
 
 def load_threads(ids):
@@ -877,4 +926,5 @@ def all_thread_ids():
 
 
 def all_post_ids():
-    return db.session.execute(sa.select(Post.id).order_by(Post.id)).scalars().all()
+    """No message has a document of its own (its thread's document holds it)."""
+    return []

@@ -32,7 +32,7 @@ def register_kinds():
     kinds.register(
         "meeting", Meeting, "meeting.read", "meetings.show", "meeting_id", label=lambda m: m.title,
         noun=_l("Meeting"), attach_label=_l("Meeting: %(title)s"), icon="calendar", prefixes=("rencontre",),
-        search_kind="meeting", attachable=True, recent=recent,
+        search_kind="meeting", attachable=True, recent=recent, extra={"minutes": _minutes},
         visible=lambda viewer, item: sa.exists().where(Meeting.id == item.object_id),
         actions={
             "scheduled": _l("%(actor)s scheduled %(title)s"), "moved": _l("%(actor)s moved %(title)s"),
@@ -67,3 +67,9 @@ def register_kinds():
         visible=lambda viewer, item: sa.exists().where(FollowUp.id == item.object_id),
         actions={"created": _l("%(actor)s added the follow-up %(title)s"), "done": _l("%(actor)s marked the follow-up %(title)s as done")},
     )
+
+
+def _minutes(meeting, locale):
+    from .service import minutes_draft
+
+    return minutes_draft(meeting, locale)

@@ -25,12 +25,9 @@ class ValueList(Field):
 
 
 def duration_label(minutes):
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return _l("%(minutes)d min", minutes=minutes)
-    if not rest:
-        return _l("%(hours)d h", hours=hours)
-    return _l("%(hours)d h %(minutes)02d", hours=hours, minutes=rest)
+    from ..i18n import format_duration
+
+    return format_duration(minutes)
 
 
 def duration_choices():

@@ -38,22 +38,27 @@ def _attendee(email, name):
     return address
 
 
-def _description(meeting):
+def _description(meeting, reader=None):
+    """The text of the event: its description (references as the titles ``reader`` may read),
+    the remote address and the meeting's page."""
+    from ..markup import references_text
+
     page = url_for("meetings.show", meeting_id=meeting.id, _external=True)
-    parts = [meeting.description.strip()] if meeting.description.strip() else []
+    text = references_text(meeting.description.strip(), reader, meeting.community_id, links=False)
+    parts = [text] if text else []
     if meeting.remote_url:
         parts.append(meeting.remote_url)
     parts.append(page)
     return "\n\n".join(parts)
 
 
-def _base_event(meeting, zone, cancelled=False):
+def _base_event(meeting, zone, cancelled=False, reader=None):
     event = Event()
     event.add("uid", meeting.uid)
     event.add("dtstamp", utcnow().astimezone(timezone.utc))
     event.add("sequence", meeting.sequence)
     event.add("summary", meeting.title)
-    event.add("description", _description(meeting))
+    event.add("description", _description(meeting, reader))
     location = meeting.location or meeting.remote_url
     if location:
         event.add("location", location)
@@ -66,11 +71,11 @@ def _base_event(meeting, zone, cancelled=False):
     return event
 
 
-def meeting_events(meeting, method=None, recipient=None):
+def meeting_events(meeting, method=None, recipient=None, reader=None):
     """The VEVENTs of one meeting (the series, then its changed occurrences)."""
     zone = ZoneInfo(meeting.timezone)
     events = []
-    master = _base_event(meeting, zone, cancelled=method == "CANCEL")
+    master = _base_event(meeting, zone, cancelled=method == "CANCEL", reader=reader)
     master.add("dtstart", _local(meeting.start, zone))
     master.add("dtend", _local(meeting.end, zone))
     if method is not None:
@@ -88,7 +93,7 @@ def meeting_events(meeting, method=None, recipient=None):
         for override in meeting.overrides:
             if override.cancelled:
                 continue
-            event = _base_event(meeting, zone)
+            event = _base_event(meeting, zone, reader=reader)
             start = override.start or override.recurrence_id
             event.add("recurrence-id", _local(override.recurrence_id, zone))
             event.add("dtstart", _local(start, zone))
@@ -250,21 +255,22 @@ def _calendar(method=None, name=None):
     return calendar
 
 
-def invitation(meeting, method="REQUEST", recipient=None):
+def invitation(meeting, method="REQUEST", recipient=None, reader=None):
     """An iTIP message for one meeting: REQUEST (new or changed) or CANCEL. ``recipient`` is
-    (email, name) of the attendee it is sent to."""
+    (email, name) of the attendee it is sent to; ``reader`` their account, if any."""
     calendar = _calendar(method)
-    for event in meeting_events(meeting, method, recipient):
+    for event in meeting_events(meeting, method, recipient, reader):
         calendar.add_component(event)
     _add_timezones(calendar)
     return calendar.to_ical().decode("utf-8")
 
 
-def document(meetings, name=None):
-    """A calendar of several meetings (downloads and feeds), without iTIP method."""
+def document(meetings, name=None, reader=None):
+    """A calendar of several meetings (downloads and feeds), without iTIP method; ``reader``: whose
+    access turns #references into titles."""
     calendar = _calendar(None, name)
     for meeting in meetings:
-        for event in meeting_events(meeting):
+        for event in meeting_events(meeting, reader=reader):
             calendar.add_component(event)
     _add_timezones(calendar)
     return calendar.to_ical().decode("utf-8")

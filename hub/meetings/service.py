@@ -18,11 +18,11 @@ from ..accounts.models import User
 from ..communities.models import Community, Membership
 from ..exceptions import ServiceError
 from ..extensions import db
-from ..markup import plain
+from ..markup import plain, references_text
 from ..notifications import service as notifications
 from ..notifications.mail import queue_email
 from ..search.base import SearchDocument
-from ..timeutil import is_valid_timezone, utcnow
+from ..timeutil import is_valid_timezone, utcnow, zone_label
 from . import ics, recurrence
 from .models import (
     ANSWERS, ATTENDANCE, DEFAULT_REMINDER_HOURS, KINDS, REMINDER_WINDOW, AgendaItem, AgendaSupport, CalendarFeed,
@@ -63,7 +63,7 @@ def moment_text(moment, tz_name, locale):
 
 def format_moment(moment, tz_name, locale):
     """A time as the recipient reads it: their zone, their language, the zone's name beside it."""
-    return f"{moment_text(moment, tz_name, _babel_locale(locale))} ({tz_name.replace('_', ' ')})"
+    return f"{moment_text(moment, tz_name, _babel_locale(locale))} ({zone_label(tz_name, _babel_locale(locale))})"
 
 
 def _babel_locale(locale):
@@ -197,7 +197,7 @@ def create_poll(community, organizer, *, title, duration_minutes, tz_name, slots
     everyone = community_members(community, WHOLE_COMMUNITY_ROLES) if invite_all else []
     recipients = [u for u in ({u.id: u for u in everyone + chosen}).values() if u.id != organizer.id]
     for user in recipients:
-        _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer)
+        _mail_poll(poll, user.email, user.locale, user.timezone, page_url("meetings.poll", poll_id=poll.id), organizer, reader=user)
     for email, raw in links.items():
         _mail_poll(poll, email, organizer.locale, tz_name, page_url("meetings.guest_poll", token=raw), organizer)
     # In the hub too (the email above is the invitation): those who may read and answer it.
@@ -244,10 +244,11 @@ def _waiting_for(poll):
     return [u for uid, u in people.items() if uid not in answered and uid != poll.organizer_id and access.can(u, "poll.answer", poll)]
 
 
-def _mail_poll(poll, email, locale, tz_name, link, organizer):
+def _mail_poll(poll, email, locale, tz_name, link, organizer, reader=None):
+    """``reader``: the account the email goes to, whose access turns #references into titles."""
     queue_email(
         email, lambda: _l("When are you available? %(title)s", title=poll.title), "email/meetings/poll.txt", locale=locale,
-        poll=poll, organizer=organizer, link=link,
+        poll=poll, organizer=organizer, link=link, description=references_text(poll.description, reader, poll.community_id),
         deadline=format_moment(poll.deadline, tz_name, locale) if poll.deadline else None,
     )
 
@@ -451,7 +452,7 @@ def send_invitations(meeting, method="REQUEST", update=False):
         return 0
     count = 0
     for recipient in recipients(meeting):
-        content = ics.invitation(meeting, method, (recipient.email, recipient.name))
+        content = ics.invitation(meeting, method, (recipient.email, recipient.name), reader=recipient.user)
         if method == "CANCEL":
             subject, template = (lambda: _l("Cancelled: %(title)s", title=meeting.title)), "email/meetings/cancelled.txt"
         elif update:
@@ -463,6 +464,7 @@ def send_invitations(meeting, method="REQUEST", update=False):
             when=format_moment(meeting.start, recipient.timezone, recipient.locale),
             organizer_when=format_moment(meeting.start, meeting.timezone, recipient.locale) if recipient.timezone != meeting.timezone else None,
             recurring=bool(meeting.rrule), link=page_url("meetings.show", meeting_id=meeting.id),
+            description=references_text(meeting.description, recipient.user, meeting.community_id),
             attachment=("invitation.ics" if method != "CANCEL" else "cancellation.ics", f"text/calendar; method={method}", content),
         )
         count += 1
@@ -686,7 +688,7 @@ def find_feed(raw):
 def feed_document(feed):
     """Every meeting and event of the user's communities (cancelled ones marked so)."""
     meetings = community_meetings(user_communities(feed.user))
-    return ics.document(meetings, name=str(_l("The hub")))
+    return ics.document(meetings, name=str(_l("The hub")), reader=feed.user)
 
 
 # --- agenda and follow-up -----------------------------------------------------------------
@@ -737,6 +739,37 @@ def assignee_named(meeting, who):
         if (slugify(u.display_name) == handle.lower() if handle else fold(u.display_name) == fold(text))
     ]
     return found[0] if len(found) == 1 and access.can(found[0], "meeting.read", meeting) else None
+
+
+def minutes_draft(meeting, locale):
+    """(title, Markdown body) of the minutes of a meeting, in ``locale``: its date, place,
+    attendance (who said they would come, maybe, or not) and agenda topics, then the sections
+    to fill in."""
+    from flask_babel import force_locale
+
+    def names(response):
+        return sorted((a.display_name for a in meeting.attendees if a.response == response), key=str.casefold)
+
+    with force_locale(_babel_locale(locale)):
+        when = format_moment(meeting.start, meeting.timezone, locale)
+        title = str(_l("Minutes: %(title)s", title=meeting.title))
+        lines = [f"**{meeting.title}** — {when}"]
+        if meeting.location:
+            lines.append("")
+            lines.append(str(_l("Place: %(place)s", place=meeting.location)))
+        lines += ["", f"## {_l('Present')}", ""]
+        lines += [f"- {name}" for name in names("going")] or ["- "]
+        if names("maybe"):
+            lines += ["", str(_l("Maybe: %(names)s", names=", ".join(names("maybe"))))]
+        if names("notgoing"):
+            lines += ["", str(_l("Absent: %(names)s", names=", ".join(names("notgoing"))))]
+        lines += ["", f"## {_l('Agenda')}", ""]
+        topics = agenda(meeting)
+        lines += [f"{number}. {item.title}" + (f" — {' '.join(item.details.split())}" if item.details.strip() else "")
+                  for number, item in enumerate(topics, 1)] or ["1. "]
+        lines += ["", f"## {_l('Discussion')}", "", "", f"## {_l('Decisions')}", "", "- ",
+                  "", f"## {_l('Follow-up (what, who, when)')}", "", "- ", "", f"## {_l('Next meeting')}", ""]
+    return title, "\n".join(lines) + "\n"
 
 
 def add_follow_up(meeting, user, what, who="", due=None):

@@ -94,6 +94,14 @@ def guest_list(text):
     return [part for part in (text or "").replace(",", "\n").replace(";", "\n").split() if part]
 
 
+
+@bp.app_template_filter("with_references")
+def with_references(text, community_id):
+    """A plain description with its #references linked, for the person reading the page."""
+    from ..markup import references_html
+
+    return references_html(text, current_user, community_id)
+
 @bp.route("/c/<slug>/polls/new", methods=["GET", "POST"])
 def new_poll(slug):
     community = community_or_404(slug)
@@ -613,9 +621,26 @@ def account_calendar():
         flash(_("Your reminder setting is saved."), "success")
         return redirect(url_for("meetings.account_calendar"))
     found = service.feed_for(current_user, create=False)
+    feed_url = service.feed_url(found) if found else None
     return render_template(
-        "meetings/account_calendar.html", form=form, feed_url=service.feed_url(found) if found else None, confirm_form=ConfirmForm(),
+        "meetings/account_calendar.html", form=form, feed_url=feed_url, confirm_form=ConfirmForm(),
+        subscribe=subscribe_links(feed_url) if feed_url else None,
     ), 422 if form.errors else 200
+
+
+def subscribe_links(feed_url):
+    """One-click subscriptions to a feed: webcal:// (Apple Calendar, Thunderbird, phones), and the
+    "add by URL" pages of Google Agenda and Outlook."""
+    from urllib.parse import quote, urlencode
+
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    name = str(_("The hub"))
+    return {
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal}, quote_via=quote),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?" + urlencode({"url": feed_url, "name": name}, quote_via=quote),
+        "office": "https://outlook.office.com/calendar/0/addfromweb?" + urlencode({"url": feed_url, "name": name}, quote_via=quote),
+    }
 
 
 @bp.route("/account/calendar/feed", methods=["POST"])
@@ -650,7 +675,7 @@ def in_zone(moment, tz_name, fmt="medium"):
     """A time in a given zone, in the page's language."""
     from flask_babel import get_locale
 
-    from babel.dates import format_datetime, format_time
+    from babel.dates import format_date, format_datetime, format_time
 
     if moment is None:
         return ""
@@ -661,12 +686,16 @@ def in_zone(moment, tz_name, fmt="medium"):
         return format_datetime(moment, "EEEE d MMMM", tzinfo=zone, locale=get_locale())
     if fmt == "full":
         return service.moment_text(moment, tz_name, get_locale())
-    return format_datetime(moment, "medium", tzinfo=zone, locale=get_locale())
+    return f"{format_date(moment.astimezone(zone).date(), 'medium', locale=get_locale())} {format_time(moment, 'short', tzinfo=zone, locale=get_locale())}"
 
 
 @bp.app_template_filter("zone_label")
 def zone_label(tz_name):
-    return (tz_name or "").replace("_", " ")
+    from flask_babel import get_locale
+
+    from ..timeutil import zone_label as label
+
+    return label(tz_name, get_locale())
 
 
 @bp.app_template_global("format_day")

@@ -33,6 +33,7 @@ class EditForm(FlaskForm):
     # Set by the live editor: the text is already saved through the live document; only the title is sent.
     live = HiddenField(default="")
     submit = SubmitField(_l("Save"))
+    preview = SubmitField(_l("Preview"))
 
 
 class ShareForm(FlaskForm):

@@ -194,18 +194,35 @@ def _revision(note, user, source, authors=None):
     return revision
 
 
-def create_note(community, owner, *, title, body="", visibility="private", member_ids=(), attachment=None, template_key=None):
-    """A new note (revision 1). ``template_key`` fills an empty body from a template."""
+def draft_for(user, attachment, locale):
+    """(title, body) its kind proposes for the minutes of what a note is attached to (a meeting
+    gives its date, attendance and agenda), or None."""
+    if not attachment:
+        return None
+    kind = kinds.get(attachment[0])
+    fill = kind.extra.get("minutes") if kind is not None else None
+    target = kinds.readable(user, attachment[0], attachment[1]) if fill is not None else None
+    return fill(target, str(locale or "fr_CA")) if target is not None else None
+
+
+def create_note(community, owner, *, title, body="", visibility="private", member_ids=(), attachment=None, template_key=None, locale=None):
+    """A new note (revision 1). ``template_key`` fills an empty body from a template; the minutes
+    template attached to a meeting is filled with the meeting (``draft_for``)."""
     title = _check_title(title)
     body = _check_body(body)
     visibility = _check_visibility(visibility)
+    from_template = False
     if template_key:
         chosen = template(community, template_key)
         if chosen is None:
             raise ServiceError(_l("Choose a template from the list."), field="template")
         if not body:
-            body = chosen.body
+            body, from_template = chosen.body, True
     found = check_attachment(community, owner, attachment)
+    if template_key == "minutes" and from_template and found:
+        draft = draft_for(owner, found, locale)
+        if draft is not None:
+            body = draft[1]
     note = Note(community=community, owner=owner, title=title, body=body, visibility=visibility, revision=1,
                 attached_kind=found[0] if found else None, attached_id=found[1] if found else None)
     note.crdt_state = crdt.new_state(body)

@@ -4,7 +4,7 @@ import re
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, kinds
@@ -87,6 +87,9 @@ def new(slug):
             form.attached_to.data = wanted
             if wanted.startswith("meeting:"):
                 form.template.data = "minutes"
+                draft = service.draft_for(current_user, service.parse_attachment(wanted), get_locale())
+                if draft is not None:
+                    form.title.data = draft[0]
         wanted_template = request.args.get("template", "")
         if any(value == wanted_template for value, _label in form.template.choices):
             form.template.data = wanted_template
@@ -95,7 +98,7 @@ def new(slug):
             note = service.create_note(
                 community, current_user, title=form.title.data, visibility=form.visibility.data,
                 member_ids=form.members.data or (), attachment=service.parse_attachment(form.attached_to.data),
-                template_key=form.template.data or None,
+                template_key=form.template.data or None, locale=get_locale(),
             )
         except ServiceError as error:
             db.session.rollback()
@@ -129,8 +132,15 @@ def show(note_id):
 def edit(note_id):
     note = note_or_404(note_id, "note.edit")
     form = EditForm()
+    preview = None
     if request.method == "GET":
         form.title.data, form.body.data, form.base_revision.data = note.title, note.body, note.revision
+    elif form.preview.data and form.validate_on_submit():
+        # Nothing is saved: the text as it will read (the live document's, when edited live).
+        text = live.current_text(note) if form.live.data == "1" else (form.body.data or "")
+        preview = render(text)
+        if form.live.data == "1":
+            form.body.data = text
     elif form.validate_on_submit():
         try:
             if form.live.data == "1":  # the text went through the live document: the title only
@@ -150,7 +160,7 @@ def edit(note_id):
             db.session.commit()
             flash(_("The note is saved."), "success")
             return redirect(url_for("notes.show", note_id=note.id))
-    return render_template("notes/edit.html", form=form, **_context(note)), 422 if form.errors else 200
+    return render_template("notes/edit.html", form=form, preview=preview, **_context(note)), 422 if form.errors else 200
 
 
 def _conflict_form(note, sent):

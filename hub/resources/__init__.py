@@ -4,12 +4,29 @@
 def init_app(app):
     """Declare resources to the search (kinds are registered once per process, before catch-up)."""
     from .. import search
+    from ..search.query import register_values
     from ..notifications.mail import register_periodic
     from .service import SWEEP_SECONDS, all_ids, load, sweep_uploads, to_document
 
     search.register("resource", to_document, load, all_ids=all_ids)
+    register_values("type", type_names)
     register_periodic("orphan-uploads", sweep_uploads, SWEEP_SECONDS)
     register_kinds()
+
+
+def type_names():
+    """{type code: its names in every language}, for ``type:étude de cas`` in searches."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from .forms import type_labels
+
+    names = {code: [] for code in type_labels()}
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            for code, label in type_labels().items():
+                names[code].append(str(label))
+    return names
 
 
 def register_kinds():

@@ -366,7 +366,8 @@ def to_document(resource):
         language=resource.language,
         updated_at=resource.updated_at,
         type=resource.type,
-        themes=[t.name for t in resource.themes] + resource.tag_list,
+        themes=[t.name for t in resource.themes],
+        tags=resource.tag_list,
         municipality=resource.municipality or None,
         year=resource.year,
     )

@@ -36,7 +36,7 @@ from flask import current_app, has_request_context
 from .. import worker
 from ..extensions import db
 from ..worker import is_external
-from .base import FACETS, QuerySyntaxError, SearchBackend, SearchDocument, SearchHit, SearchQuery, SearchResults  # noqa: F401
+from .base import FACETS, QuerySyntaxError, split_themes, SearchBackend, SearchDocument, SearchHit, SearchQuery, SearchResults  # noqa: F401
 from .models import SearchOutbox
 
 log = logging.getLogger(__name__)
@@ -61,19 +61,23 @@ class Registration:
     load: Callable
     readers: Callable | None = None
     all_ids: Callable | None = None
+    refine: Callable | None = None
 
 
 _registry: dict[str, Registration] = {}
 
 
-def register(kind, to_document, load, readers=None, all_ids=None):
+def register(kind, to_document, load, readers=None, all_ids=None, refine=None):
     """Declare how objects of ``kind`` are indexed.
 
     ``to_document(obj) -> SearchDocument | None``; ``load(ids) -> list[obj]`` (objects that still
     exist, each with an ``id``); ``readers(obj) -> list[str]``, when given, replaces the document's
-    readers; ``all_ids() -> iterable[int]`` lists every object of the kind (reindex and check).
+    readers; ``all_ids() -> iterable[int]`` lists every object of the kind (reindex and check);
+    ``refine(hits, text)``, when given, may adjust the page's hits of the kind (e.g. point a thread
+    at its best matching message). ``to_document`` may return the document of another object (a
+    message gives its thread's): the key it was asked for then leaves the index.
     """
-    _registry[kind] = Registration(kind, to_document, load, readers, all_ids)
+    _registry[kind] = Registration(kind, to_document, load, readers, all_ids, refine)
 
 
 def register_reindex(kind, all_ids):
@@ -123,8 +127,8 @@ def _documents(registration, ids):
             document = _document(registration, obj)
             if document is not None:
                 documents.append(document)
-    indexed = {d.id for d in documents}
-    gone = [f"{registration.kind}:{i}" for i in ids if i not in seen or i not in indexed]
+    indexed = {d.key for d in documents}
+    gone = [f"{registration.kind}:{i}" for i in ids if i not in seen or f"{registration.kind}:{i}" not in indexed]
     return documents, gone
 
 
@@ -251,7 +255,13 @@ def search(user, text="", *, community=None, kinds=(), type=None, theme=None, mu
     )
     if not query.principals:
         return SearchResults(total=0, hits=[], facets={name: {} for name in FACETS})
-    return get_backend().search(query)
+    results = get_backend().search(query)
+    results.facets = {**results.facets, **split_themes(results.facets.get("theme", {}))}
+    for kind in {hit.kind for hit in results.hits}:
+        registration = _registry.get(kind)
+        if registration is not None and registration.refine is not None:
+            registration.refine(results.hits, query.text)
+    return results
 
 
 # --- the outbox -------------------------------------------------------------------------
@@ -352,6 +362,7 @@ def _apply_rows(backend, rows):
         found, missing = _documents(_registry[kind], ids)
         documents.extend(found)
         gone.extend(missing)
+    documents = list({d.key: d for d in documents}.values())  # several messages of one thread give one document
     done = sa.delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows]))
     if getattr(backend, "transactional", False):
         with db.engine.begin() as conn:  # index and outbox change together

@@ -11,7 +11,40 @@ Principals are strings: ``community:<id>`` (every reader of that community), ``u
 from dataclasses import dataclass, field
 from datetime import datetime
 
-FACETS = ("kind", "type", "theme", "municipality", "year", "language", "community")
+FACETS = ("kind", "type", "theme", "category", "tag", "municipality", "year", "language", "community")
+TAG_MARK, CATEGORY_MARK = "#", "\u00a7"  # how a hashtag and a category are told from a theme in the index
+
+
+def theme_values(doc):
+    """What a backend stores in its theme field: the themes as written, then "#tag" and "§category"
+    (a ``theme`` filter matches all three; facets show them apart, see ``split_themes``)."""
+    values = list(doc.themes or ())
+    values += [TAG_MARK + t.lstrip(TAG_MARK) for t in doc.tags or () if t and t.strip()]
+    values += [CATEGORY_MARK + c for c in doc.categories or () if c and c.strip()]
+    return values
+
+
+def split_themes(counts):
+    """{stored theme value: count} → {"theme": …, "category": …, "tag": …}, each value once whatever
+    its case or accents ("habitation" and "Habitation" count together, under the most used spelling)."""
+    from .analysis import fold
+
+    groups = {"theme": {}, "category": {}, "tag": {}}
+    for value, count in counts.items():
+        name, label = "theme", value
+        if value.startswith(TAG_MARK):
+            name, label = "tag", value[len(TAG_MARK):]
+        elif value.startswith(CATEGORY_MARK):
+            name, label = "category", value[len(CATEGORY_MARK):]
+        groups[name].setdefault(fold(label), []).append((count, label))
+    result = {}
+    for name, merged in groups.items():
+        values = {}
+        for spellings in merged.values():
+            spellings.sort(key=lambda item: (-item[0], item[1]))
+            values[spellings[0][1]] = sum(count for count, _label in spellings)
+        result[name] = dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
+    return result
 
 
 @dataclass
@@ -26,7 +59,9 @@ class SearchDocument:
     language: str  # "fr" or "en": chooses the analyzer
     updated_at: datetime  # timezone-aware UTC
     type: str | None = None  # resource type code, e.g. "case_study"
-    themes: list[str] = field(default_factory=list)  # theme labels and free tags
+    themes: list[str] = field(default_factory=list)  # the community's themes
+    tags: list[str] = field(default_factory=list)  # free keywords and #hashtags
+    categories: list[str] = field(default_factory=list)  # discussion categories
     municipality: str | None = None
     year: int | None = None
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from .analysis import fold, normalize_language, spelling_words
-from .base import SearchBackend, SearchHit, SearchResults
+from .base import CATEGORY_MARK, TAG_MARK, SearchBackend, SearchHit, SearchResults, theme_values
 from .query import And, Field, Not, Or, Phrase, Prefix, Word, has_text, parse, simplify
 from .snippets import highlight
 from .snippets import highlight_terms as _highlight_terms
@@ -148,7 +148,7 @@ class PostgresBackend(SearchBackend):
     def _row(self, doc):
         language = normalize_language(doc.language)
         themes = []
-        for theme in doc.themes or ():
+        for theme in theme_values(doc):
             theme = " ".join(_clean(theme).split())
             if theme and theme not in themes:
                 themes.append(theme)
@@ -258,9 +258,15 @@ class PostgresBackend(SearchBackend):
         if name == "type":
             return f"d.type = {sql.bind(value.strip().lower())}"
         if name == "theme":
-            return f"EXISTS (SELECT 1 FROM unnest(d.themes) AS t(v) WHERE lower(unaccent(t.v)) = lower(unaccent({sql.bind(' '.join(value.split()))})))"
+            theme = " ".join(value.split()).lstrip(TAG_MARK)
+            wanted = ", ".join(f"lower(unaccent({sql.bind(v)}))" for v in (theme, TAG_MARK + theme, CATEGORY_MARK + theme))
+            return f"EXISTS (SELECT 1 FROM unnest(d.themes) AS t(v) WHERE lower(unaccent(t.v)) IN ({wanted}))"
         if name == "municipality":
-            return f"lower(unaccent(d.municipality)) = lower(unaccent({sql.bind(' '.join(value.split()))}))"
+            # "rimouski" finds "Rimouski" and "Ville de Rimouski"
+            place = " ".join(value.split())
+            ending = "% " + place.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return (f"(lower(unaccent(d.municipality)) = lower(unaccent({sql.bind(place)}))"
+                    f" OR lower(unaccent(d.municipality)) LIKE lower(unaccent({sql.bind(ending)})))")
         if name == "year":
             low, high = value
             parts = []

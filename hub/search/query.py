@@ -36,6 +36,36 @@ FIELD_ALIASES = {
     "year": "year",
     "annee": "year",
 }
+# Field name → a function giving {stored value: [what people may type instead]}: "type" gives
+# {"case_study": ["Étude de cas", "Case study"], …} once the resources register it.
+FIELD_VALUES = {}
+MAX_VALUE_WORDS = 5
+
+
+def register_values(name, provider):
+    FIELD_VALUES[name] = provider
+
+
+def _value_key(text):
+    return " ".join(fold(text).replace("_", " ").replace("-", " ").split())
+
+
+def field_values(name):
+    """{typed form (folded): stored value} for a field with registered values, else {}."""
+    provider = FIELD_VALUES.get(name)
+    if provider is None:
+        return {}
+    try:
+        values = provider()
+    except RuntimeError:  # outside an application: codes only
+        return {}
+    known = {}
+    for stored, labels in values.items():
+        for form in (stored, *labels):
+            known.setdefault(_value_key(str(form)), stored)
+    return known
+
+
 _FIELD_RE = re.compile(r"^([^\W\d_]+):(.*)$", re.UNICODE | re.DOTALL)
 _YEAR_RE = re.compile(r"^(\d{4})?(?:(\.\.)(\d{4})?)?$")
 
@@ -174,6 +204,23 @@ def _lex(text):
                     else:
                         value, j = text[j + 1:close], close + 1
                 value = " ".join(value.split())
+                known = field_values(name) if value else {}
+                if known and _value_key(value) in known:
+                    value = known[_value_key(value)]
+                elif known:  # an unquoted value of several words: "type:étude de cas"
+                    words, end, k = [value], j, j
+                    for _ in range(MAX_VALUE_WORDS - 1):
+                        while k < n and text[k].isspace():
+                            k += 1
+                        start = k
+                        while k < n and not text[k].isspace() and text[k] not in '()"':
+                            k += 1
+                        if k == start:
+                            break
+                        words.append(text[start:k])
+                        if _value_key(" ".join(words)) in known:
+                            value, end = known[_value_key(" ".join(words))], k
+                    j = end
                 if not value:
                     raise QuerySyntaxError(_l("Give a value after %(field)s: (for example %(example)s).", field=m.group(1), example=_EXAMPLES[name]))
                 tokens.append(_Token("FIELD", Field(name, _year(value) if name == "year" else value)))

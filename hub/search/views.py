@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from . import CommunityNotFound, QuerySyntaxError, search
-from .query import MAX_LENGTH
+from .query import FIELD_VALUES, MAX_LENGTH
 
 bp = Blueprint("search", __name__)
 
@@ -97,4 +97,5 @@ def results():
         link=link,
         max_length=MAX_LENGTH,
         per_page=PER_PAGE,
+        type_codes=list(FIELD_VALUES["type"]()) if "type" in FIELD_VALUES else [],
     ), (422 if error else 200)

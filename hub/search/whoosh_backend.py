@@ -42,7 +42,7 @@ from whoosh.system import pack_uint
 from whoosh.writing import CLEAR
 
 from .analysis import analyze, english_analyzer, fold, french_analyzer, normalize_language, spelling_analyzer
-from .base import SearchBackend, SearchHit, SearchResults
+from .base import CATEGORY_MARK, TAG_MARK, SearchBackend, SearchHit, SearchResults, theme_values
 from .query import And, Field, Not, Or, Phrase, Prefix, Word, has_text, parse, simplify
 from .snippets import SNIPPET_CHARS, highlight, highlight_terms
 from .suggest import build_suggestion
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 MAX_INDEXED_CHARS = 300_000  # of a body, for matching
 SNIPPET_SOURCE_CHARS = 30_000  # of a body, kept (compressed) to cut snippets from
 SUGGEST_BELOW = 5  # "did you mean" is looked for when fewer results than this were found
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 THEME_SEPARATOR = "\x1f"
 MERGE_UNIT, MERGE_FACTOR = 1000, 16  # see merge_tiers
 ALLOWED_CACHE_SIZE = 4096  # readable-document sets kept per principal (most are a user's few notes)
@@ -405,7 +405,7 @@ class WhooshBackend(SearchBackend):
             fields["community"] = str(doc.community_id)
         if doc.type:
             fields["type"] = doc.type.strip().lower()
-        themes = [" ".join(t.replace(",", " ").split()) for t in doc.themes or () if t and t.strip()]
+        themes = [" ".join(t.replace(",", " ").split()) for t in theme_values(doc) if t and t.strip()]
         if themes:
             fields["theme"] = ",".join(fold(t) for t in themes)
             fields["theme_facet"] = THEME_SEPARATOR.join(dict.fromkeys(themes)).encode("utf-8")
@@ -500,9 +500,12 @@ class WhooshBackend(SearchBackend):
         if name == "type":
             return wq.Term("type", value.strip().lower())
         if name == "theme":
-            return wq.Term("theme", fold(" ".join(value.split())))
+            value = fold(" ".join(value.split()).lstrip(TAG_MARK))
+            return wq.Or([wq.Term("theme", value), wq.Term("theme", TAG_MARK + value), wq.Term("theme", fold(CATEGORY_MARK) + value)])
         if name == "municipality":
-            return wq.Term("municipality", fold(" ".join(value.split())))
+            value = fold(" ".join(value.split()))
+            # "rimouski" finds "Rimouski" and "Ville de Rimouski"
+            return wq.Or([wq.Term("municipality", value), wq.Wildcard("municipality", "* " + value.replace("*", "").replace("?", ""))])
         if name == "year":
             low, high = value
             return wq.NumericRange("year", low, high)

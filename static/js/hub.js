@@ -6,12 +6,28 @@
     var message = button && button.getAttribute("data-confirm");
     if (message && !window.confirm(message)) {
       event.preventDefault();
+      return;
+    }
+    // Confirmed here: post straight to the action instead of opening its confirmation page.
+    var form = event.target;
+    var action = message && form.getAttribute && form.getAttribute("data-confirm-post");
+    if (action) {
+      event.preventDefault();
+      form.method = "post";
+      form.action = action;
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=t]"), function (input) { input.disabled = true; });
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=csrf_token]"), function (input) { input.disabled = false; });
+      form.submit();
     }
   });
   // Move focus to the error summary so screen-reader users hear what to fix.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-testid=form-errors]");
     if (summary) { summary.focus(); }
+    // Filters beside the results: folded on a phone (results first), open on a wide screen.
+    if (window.matchMedia && window.matchMedia("(min-width: 48rem)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (details) { details.open = true; });
+    }
   });
 })();
 
@@ -57,5 +73,26 @@
       form.submit();
     });
     xhr.send(new FormData(form));
+  });
+})();
+
+// Copy buttons (data-copy="<id of the field>"): shown only where the clipboard can be written.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!navigator.clipboard || !window.isSecureContext) { return; }
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.querySelector("[data-copy-status='" + button.getAttribute("data-copy") + "']");
+      if (!field) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(field.value).then(function () {
+          if (status) { status.textContent = button.getAttribute("data-copied"); }
+        }, function () {
+          field.select();
+        });
+      });
+    });
   });
 })();

@@ -99,12 +99,41 @@
       list.className = "mention-suggestions";
       list.setAttribute("aria-label", document.documentElement.lang.indexOf("fr") === 0 ? "Suggestions de mentions" : "Mention suggestions");
       list.hidden = true;
+      list.id = (box.id || "message") + "-mentions";
       box.parentNode.insertBefore(list, box.nextSibling);
+      box.setAttribute("aria-controls", list.id);
       var timer = null;
+      var active = -1;
+      function choices() { return list.querySelectorAll("button"); }
+      function highlight(index) {
+        var buttons = choices();
+        active = index;
+        Array.prototype.forEach.call(buttons, function (button, i) {
+          button.classList.toggle("is-active", i === index);
+          if (i === index) { button.setAttribute("aria-current", "true"); } else { button.removeAttribute("aria-current"); }
+        });
+      }
+      function close() { list.hidden = true; highlight(-1); }
+      // Arrow keys move through the suggestions, Enter or Tab chooses, Escape closes.
+      box.addEventListener("keydown", function (event) {
+        if (list.hidden) { return; }
+        var buttons = choices();
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          event.preventDefault();
+          var step = event.key === "ArrowDown" ? 1 : -1;
+          highlight((active + step + buttons.length) % buttons.length);
+        } else if ((event.key === "Enter" || event.key === "Tab") && active >= 0 && buttons[active]) {
+          event.preventDefault();
+          buttons[active].click();
+        } else if (event.key === "Escape") {
+          event.preventDefault();
+          close();
+        }
+      });
       box.addEventListener("input", function () {
         var before = box.value.slice(0, box.selectionStart);
         var match = /(^|\s)@([\w.\-]{1,30})$/.exec(before);
-        if (!match) { list.hidden = true; return; }
+        if (!match) { close(); return; }
         clearTimeout(timer);
         timer = setTimeout(function () {
           var xhr = new XMLHttpRequest();
@@ -113,10 +142,12 @@
           xhr.addEventListener("load", function () {
             var members = (xhr.response && xhr.response.members) || [];
             list.innerHTML = "";
-            members.forEach(function (member) {
+            members.forEach(function (member, index) {
               var item = document.createElement("li");
               var button = document.createElement("button");
               button.type = "button";
+              button.id = list.id + "-" + index;
+              button.tabIndex = -1;
               button.className = "link-button";
               button.textContent = member.name + (member.organization ? " — " + member.organization : "");
               button.addEventListener("click", function () {
@@ -124,12 +155,13 @@
                 box.value = box.value.slice(0, start) + member.handle + " " + box.value.slice(box.selectionStart);
                 box.focus();
                 box.selectionStart = box.selectionEnd = start + member.handle.length + 1;
-                list.hidden = true;
+                close();
               });
               item.appendChild(button);
               list.appendChild(item);
             });
             list.hidden = members.length === 0;
+            highlight(members.length ? 0 : -1);
           });
           xhr.send();
         }, 150);

@@ -47,6 +47,59 @@ function keepCursorColours(root) {
   scan(root);
 }
 
+// The formatting toolbar: bold, heading, list and link, on the live editor once it is mounted,
+// on the plain textarea before (or without) it. ``current()`` gives the live view or null.
+function formatting(form, current) {
+  const toolbar = form.querySelector("[data-note-toolbar]");
+  const textarea = form.querySelector("textarea[name=body]");
+  if (!toolbar || !textarea) return;
+  toolbar.hidden = false;
+
+  function edit(kind, text, from, to, lineStart) {
+    const chosen = text.slice(from, to);
+    if (kind === "bold") {
+      const inner = chosen || "";
+      return { from, to, insert: `**${inner}**`, select: [from + 2, from + 2 + inner.length] };
+    }
+    if (kind === "link") {
+      const label = chosen || "";
+      const at = from + label.length + 3;
+      return { from, to, insert: `[${label}](https://)`, select: [at, at + 8] };
+    }
+    const prefix = kind === "heading" ? "## " : "- ";
+    const block = text.slice(lineStart, to);
+    const lines = block.split("\n").map((line) => (kind === "heading" ? prefix + line.replace(/^#+\s*/, "") : prefix + line));
+    // Markdown needs a blank line between a paragraph and a heading or a list.
+    const previous = text.slice(text.lastIndexOf("\n", lineStart - 2) + 1, Math.max(lineStart - 1, 0));
+    const apart = lineStart > 0 && previous.trim() !== "" && !(kind === "list" && previous.startsWith("- "));
+    const insert = (apart ? "\n" : "") + lines.join("\n");
+    return { from: lineStart, to, insert, select: [lineStart + insert.length, lineStart + insert.length] };
+  }
+
+  toolbar.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-format]");
+    if (!button) return;
+    const kind = button.dataset.format;
+    const view = current();
+    if (view) {
+      const { from, to } = view.state.selection.main;
+      const text = view.state.doc.toString();
+      const change = edit(kind, text, from, to, view.state.doc.lineAt(from).from);
+      view.dispatch({ changes: { from: change.from, to: change.to, insert: change.insert }, selection: { anchor: change.select[0], head: change.select[1] } });
+      view.focus();
+      return;
+    }
+    const from = textarea.selectionStart;
+    const to = textarea.selectionEnd;
+    const text = textarea.value;
+    const change = edit(kind, text, from, to, text.lastIndexOf("\n", from - 1) + 1);
+    textarea.setRangeText(change.insert, change.from, change.to);
+    textarea.focus();
+    textarea.setSelectionRange(change.select[0], change.select[1]);
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+}
+
 function start(form) {
   const noteId = Number(form.dataset.noteId);
   const textarea = form.querySelector("textarea[name=body]");
@@ -54,6 +107,8 @@ function start(form) {
   const people = form.querySelector("[data-testid=note-people]");
   const liveField = form.querySelector("input[name=live]");
   const labels = form.dataset;
+  let view = null;
+  formatting(form, () => view);
   if (!noteId || !textarea || typeof window.io !== "function") return;
 
   const doc = new Y.Doc();
@@ -62,7 +117,6 @@ function start(form) {
   const [color, colorLight] = COLOURS[Number(form.dataset.userId || 0) % COLOURS.length];
   awareness.setLocalStateField("user", { name: form.dataset.userName || "", color, colorLight });
 
-  let view = null;
   let synced = false;
   let readonly = false;
   let pending = 0;
@@ -105,6 +159,9 @@ function start(form) {
     textarea.disabled = true; // the text travels through the live document, not the form
     if (liveField) liveField.value = "1";
     form.classList.add("note-form--live");
+    // Under the live editor the text is already saved: the button saves the title and leaves.
+    const save = form.querySelector("[data-testid=note-save]");
+    if (save && labels.labelDone) save.value = labels.labelDone;
   }
 
   function sendAwareness(clients) {

@@ -12,7 +12,7 @@ from tests.api.spec import assert_matches_spec
 from tests.conftest import _truncate_all, backends, build_app, stop_built_apps
 
 API = "/api/v1"
-FACETS = {"kind", "type", "theme", "municipality", "year", "language", "community"}
+FACETS = {"kind", "type", "theme", "category", "tag", "municipality", "year", "language", "community"}
 
 PAIRS = [(database, "whoosh") for database in backends()] + ([("postgres", "postgres")] if "postgres" in backends() else [])
 pytestmark = pytest.mark.parametrize(("backend", "engine"), PAIRS, ids=[f"{d}-{e}" for d, e in PAIRS])

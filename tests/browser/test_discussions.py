@@ -56,3 +56,26 @@ def test_a_post_with_a_mention_appears_live_with_the_badge(live_server, new_cont
     checker.goto(thread_path)
     violations = [v for v in scan(checker) if v["impact"] in BLOCKING]
     assert not violations, "\n".join(describe(thread_path, violations))
+
+
+def test_mention_suggestions_are_chosen_with_the_keyboard(live_server, new_context):
+    factory = live_server.factory()
+    _jid, julie = factory.user("Julie Roy")
+    slug = factory.community(julie, "CP Mentions au clavier")
+    for name in ("Karim Benali", "Karine Tremblay"):
+        _id, email = factory.user(name)
+        factory.add_member(slug, email)
+    page = new_context().new_page()
+    log_in(page, julie)
+    page.goto(f"/c/{slug}/discussions/new")
+    box = page.get_by_test_id("thread-form").locator("#body")
+    box.click()
+    box.type("Bonjour @kar")
+    expect(page.locator(".mention-suggestions button")).to_have_count(2)
+    box.press("ArrowDown")
+    expect(page.locator(".mention-suggestions button.is-active")).to_have_count(1)
+    chosen = page.locator(".mention-suggestions button.is-active").inner_text().split(" — ")[0]
+    box.press("Enter")
+    expected = "karim-benali" if chosen == "Karim Benali" else "karine-tremblay"
+    assert box.input_value() == f"Bonjour @{expected} "
+    expect(page.locator(".mention-suggestions")).to_be_hidden()

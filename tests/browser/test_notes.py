@@ -145,3 +145,27 @@ def test_live_editor_saves_the_title_and_the_text_together(new_context, live_ser
         page.get_by_test_id("note-save").click()
     expect(page.get_by_test_id("note-title")).to_have_text("Compte rendu de la rencontre de mars")
     expect(page.get_by_test_id("note-body")).to_contain_text("Dernier ajout en direct.")
+
+
+def test_toolbar_formats_the_live_text_and_the_preview_shows_it(new_context, note):
+    page, content = open_editor(new_context, SOPHIE, note["id"])
+    save = page.get_by_test_id("note-save")
+    expect(save).to_have_value("Enregistrer le titre et afficher la note")
+    content.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Budget participatif")
+    page.keyboard.press("Shift+Home")
+    page.get_by_test_id("note-toolbar").get_by_role("button", name="Gras").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Parcs")
+    page.get_by_test_id("note-toolbar").get_by_role("button", name="Liste").click()
+    expect(content).to_contain_text("**Budget participatif**")
+    expect(content).to_contain_text("- Parcs")
+    page.wait_for_timeout(500)  # the live document reaches the server
+    with page.expect_navigation():
+        page.get_by_test_id("note-preview-button").click()
+    preview = page.get_by_test_id("note-preview")
+    expect(preview.locator("strong")).to_have_text("Budget participatif")
+    expect(preview.locator("li")).to_have_text("Parcs")

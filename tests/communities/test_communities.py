@@ -211,3 +211,29 @@ def test_listed_communities_appear_in_discovery_private_do_not(app, factory):
     page = client.get("/communities").get_data(as_text=True)
     assert "Annuaire des villes" in page and "Secrète" not in page
     assert "Annuaire des villes" not in app.test_client().get("/communities").get_data(as_text=True)
+
+
+def test_leaving_asks_on_a_page_of_its_own_without_javascript(app, factory):
+    import html
+    import re
+
+    _fid, facilitator = factory.user()
+    _mid, member = factory.user()
+    slug = factory.community(facilitator, visibility="public")
+    factory.add_member(slug, member)
+    client = app.test_client()
+    login(client, member)
+    page = client.get(f"/c/{slug}").get_data(as_text=True)
+    form = re.search(r'<form method="get" action="/confirm"[^>]*data-confirm-post="([^"]+)">\s*<input type="hidden" name="t" value="([^"]+)">'
+                     r'.*?<button type="submit" class="button button--danger" data-testid="leave"', page, re.S)
+    assert form and form.group(1) == f"/c/{slug}/leave"
+    asked = client.get("/confirm", query_string={"t": html.unescape(form.group(2))})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Quitter cette communauté?" in text and 'data-testid="confirm-page"' in text
+    assert f'<form method="post" action="/c/{slug}/leave"' in text and 'class="button button--danger" data-testid="confirm-button"' in text
+    assert f'href="/c/{slug}"' in text  # the way back
+    assert client.get(f"/c/{slug}").status_code == 200  # asking changed nothing
+    tampered = html.unescape(form.group(2))[:-2] + "xx"
+    assert client.get("/confirm", query_string={"t": tampered}).status_code == 404
+    client.post(f"/c/{slug}/leave")
+    assert 'data-testid="leave"' not in client.get(f"/c/{slug}").get_data(as_text=True)

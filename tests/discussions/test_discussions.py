@@ -324,9 +324,34 @@ def test_thread_page_queries_do_not_grow_with_posts(app, client, cast):  # noqa:
 
 def test_threads_and_posts_are_found_by_search(app, client, cast):  # noqa: F811
     thread_id = start_thread(client, cast, title="Gestion des matières résiduelles", body="Les écocentres de quartier")
-    post_reply(client, cast, thread_id, "Le compostage communautaire fonctionne très bien à Laval.")
+    reply = post_reply(client, cast, thread_id, "Le compostage communautaire fonctionne très bien à Laval.")
     found = client.get("/api/v1/search?q=compostage", headers=auth(cast, "observer")).get_json()
-    assert [(r["kind"], r["title"]) for r in found["results"]] == [("post", "Gestion des matières résiduelles")]
+    assert [(r["kind"], r["title"]) for r in found["results"]] == [("thread", "Gestion des matières résiduelles")]
+    assert found["results"][0]["url"].endswith(f"/posts/{reply}")  # the message that matches
     found = client.get("/api/v1/search?q=ecocentres", headers=auth(cast, "julie")).get_json()
-    assert "thread" in [r["kind"] for r in found["results"]]
+    assert [(r["kind"], r["id"]) for r in found["results"]] == [("thread", thread_id)]
+    assert found["results"][0]["url"].endswith(f"/threads/{thread_id}")
     assert client.get("/api/v1/search?q=compostage", headers=auth(cast, "outsider")).get_json()["results"] == []
+
+
+def test_a_thread_is_one_search_result_whichever_messages_match(app, client, cast):  # noqa: F811
+    thread_id = start_thread(client, cast, title="Parcs de quartier", body="Les parcs de Lévis et leurs jardins")
+    reply = post_reply(client, cast, thread_id, "Nos parcs ont des jardins collectifs et des ruches.")
+    post_reply(client, cast, thread_id, "Merci pour les parcs !")
+    for query in ("parcs", "jardins", "ruches"):
+        found = client.get(f"/api/v1/search?q={query}", headers=auth(cast, "julie")).get_json()
+        assert [(r["kind"], r["id"]) for r in found["results"]] == [("thread", thread_id)], query
+        assert found["total"] == 1
+    found = client.get("/api/v1/search?q=jardins+ruches", headers=auth(cast, "julie")).get_json()
+    assert found["results"][0]["url"].endswith(f"/posts/{reply}")
+    page = signed_in(app, cast, "julie").get("/search?q=parcs").get_data(as_text=True)
+    assert page.count("Parcs de quartier</a>") == 1
+
+
+def test_a_typed_name_matching_one_member_mentions_them(app, client, cast):  # noqa: F811
+    # One Karim and one Nadia in the community; "@roy" is a last name, "@sophie-g" no handle.
+    thread_id = start_thread(client, cast, body="Merci @karim et @Nadia, et @KarimBenali. Et @sophie-g ? Et @roy.")
+    page = _text(signed_in(app, cast, "julie").get(f"/threads/{thread_id}"))
+    assert page.count(f'href="/users/{cast.ids["karim"]}"') == 2 and f'href="/users/{cast.ids["guest"]}"' in page
+    assert "@roy" in page and "@sophie-g" in page
+    assert len([m for m in emails(app) if m["to"] == cast.emails["karim"]]) == 1

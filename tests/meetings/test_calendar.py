@@ -311,3 +311,22 @@ def test_regenerating_and_revoking_the_feed_address(app, client, cast):
     # The feed answers no one without its address, and the account page needs a login.
     assert app.test_client().get("/account/calendar").status_code in (302, 401)
     assert app.test_client().get("/api/v1/me/calendar-feed").status_code == 401
+
+
+def test_the_feed_page_offers_one_click_subscriptions(app, client, cast):
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.conftest import login
+
+    path = feed_url(client, cast, "bruno")
+    page = app.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get("/account/calendar").get_data(as_text=True)
+    links = dict(re.findall(r'href="([^"]+)"[^>]*data-testid="subscribe-(\w+)"', html))
+    links = {name: href.replace("&amp;", "&") for href, name in links.items()}
+    assert links["webcal"] == "webcal://localhost" + path
+    google = urlsplit(links["google"])
+    assert google.netloc == "calendar.google.com" and parse_qs(google.query)["cid"] == ["webcal://localhost" + path]
+    outlook = urlsplit(links["outlook"])
+    assert outlook.netloc == "outlook.live.com" and parse_qs(outlook.query)["url"] == ["http://localhost" + path]
+    assert 'data-testid="feed-copy"' in html and "Copier" in html

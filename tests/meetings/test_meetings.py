@@ -41,9 +41,9 @@ def test_choosing_a_slot_makes_a_meeting_and_invites_everyone_in_their_language(
     assert set(sent) == {cast.emails["organiser"], cast.emails["bruno"], cast.emails["chloe"], "gaelle@exemple.ca"}
     english, french = sent[cast.emails["chloe"]], sent[cast.emails["bruno"]]
     assert english["subject"] == "Invitation: Rencontre sur l'approvisionnement responsable"
-    assert "You are invited" in english["body"] and "(Europe/Paris)" in english["body"], "in her zone"
+    assert "You are invited" in english["body"] and "(Central European Time (Paris))" in english["body"], "in her zone"
     assert french["subject"] == "Invitation : Rencontre sur l'approvisionnement responsable"
-    assert "Vous êtes invité·e à “Rencontre sur l'approvisionnement responsable” (Économie sociale municipale)." in french["body"]
+    assert "Vous êtes invité à « Rencontre sur l'approvisionnement responsable » (Économie sociale municipale)." in french["body"]
     uids = set()
     for message in sent.values():
         assert message["attachment_type"].startswith("text/calendar") and "method=REQUEST" in message["attachment_type"]
@@ -285,3 +285,65 @@ def test_meetings_are_found_by_search_by_members_only(app, client, cast, engine)
     assert [(r["kind"], r["id"]) for r in found["results"]] == [("meeting", meeting_id)], "agenda topics are searched too"
     nothing = client.get("/api/v1/search?q=residuelles", headers=auth(cast, "outsider")).get_json()
     assert nothing["total"] == 0 and nothing["results"] == []
+
+
+def test_references_in_descriptions_are_links_on_pages_in_emails_and_titles_in_calendars(app, client, cast):
+    from tests.conftest import login
+
+    resource = client.post(f"/api/v1/communities/{cast.slug}/resources", data={
+        "url": "https://exemple.ca/guide", "title": "Guide d'achat local", "type": "tool"}, headers=auth(cast, "organiser"),
+        content_type="multipart/form-data")
+    assert resource.status_code == 201, resource.get_data(as_text=True)
+    rid = resource.get_json()["id"]
+    description = f"Lire #ressource-{rid} avant, et #resource-{rid} encore. <b>gras</b> #ressource-999999"
+    poll = create_poll(client, cast, description=description).get_json()
+
+    page = client.application.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get(f"/polls/{poll['id']}").get_data(as_text=True)
+    shown = html.split('data-testid="description"', 1)[1].split("</p>", 1)[0]
+    assert shown.count(f'<a href="/resources/{rid}">Guide d&#39;achat local</a>') == 2
+    assert "&lt;b&gt;gras&lt;/b&gt;" in shown and "#ressource-999999" in shown
+    invited = [m for m in emails(app) if m["to"] == cast.emails["bruno"]][-1]
+    assert f"Lire Guide d'achat local (http://localhost/resources/{rid}) avant" in invited["body"]
+
+    _clear_outbox(app)
+    meeting_id = _finalize(client, cast, poll, slot_index=0)
+    html = page.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f'<a href="/resources/{rid}">Guide d&#39;achat local</a>' in html.split('data-testid="description"', 1)[1].split("</p>", 1)[0]
+    sent = [m for m in emails(app) if m["to"] == cast.emails["bruno"]][-1]
+    assert f"Guide d'achat local (http://localhost/resources/{rid})" in sent["body"]
+    (event,) = Calendar.from_ical(sent["attachment"]).walk("VEVENT")
+    assert str(event["DESCRIPTION"]).startswith("Lire Guide d'achat local avant, et Guide d'achat local encore.")
+
+
+def test_write_the_minutes_starts_from_the_meeting(app, client, cast):
+    import re
+
+    meeting_id = _finalize(client, cast, create_poll(client, cast).get_json())
+    bruno, chloe, ana = app.test_client(), app.test_client(), app.test_client()
+    login(bruno, cast.emails["bruno"])
+    login(chloe, cast.emails["chloe"])
+    login(ana, cast.emails["organiser"])
+    bruno.post(f"/meetings/{meeting_id}/attendance", data={"response": "going"})
+    chloe.post(f"/meetings/{meeting_id}/attendance", data={"response": "maybe"})
+    bruno.post(f"/meetings/{meeting_id}/agenda", data={"title": "Règlement sur l'habitation communautaire", "details": "Projet de Lévis"})
+    page = ana.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" data-testid="write-minutes"', page).group(1).replace("&amp;", "&")
+    form = ana.get(link).get_data(as_text=True)
+    assert 'value="Compte rendu : Rencontre sur l&#39;approvisionnement responsable"' in form
+    response = ana.post(link, data={"title": "Compte rendu : Rencontre sur l'approvisionnement responsable", "template": "minutes",
+                                     "visibility": "community", "attached_to": f"meeting:{meeting_id}"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    note = client.get(f"/api/v1/meetings/{meeting_id}", headers=auth(cast, "organiser")).get_json()
+    from hub.extensions import db
+    from hub.notes.models import Note
+
+    with app.app_context():
+        body = db.session.execute(sa.select(Note.body).order_by(Note.id.desc())).scalars().first()
+    assert body.startswith("**Rencontre sur l'approvisionnement responsable** — ")
+    assert "h 00 (Heure de l'Est (Montréal, Toronto))" in body.split("\n", 1)[0]
+    assert "## Présences\n\n- Bruno Gagnon\n" in body and "Peut-être : Chloé Tremblay" in body
+    assert "## Ordre du jour\n\n1. Règlement sur l'habitation communautaire — Projet de Lévis\n" in body
+    assert "## Décisions" in body and "## Suivis (quoi, qui, quand)" in body
+    assert note["title"]

@@ -98,8 +98,8 @@ def test_members_and_guest_answer_and_the_best_slot_is_highlighted(app, client, 
     assert html.count('data-testid="best-slot"') == 1
     assert "Gaëlle Invitée" in html and "En après-midi de préférence" in html
     # Chloé reads in Paris: her time first, the organiser's zone beside it.
-    assert "Europe/Paris" in html or "Europe/Paris".replace("_", " ") in html
-    assert "America/Toronto" in html
+    assert "Central European Time (Paris)" in html
+    assert "Eastern Time (Montréal, Toronto)" in html and "America/Toronto" not in html.replace('value="America/Toronto"', "")
 
 
 def test_a_closed_poll_refuses_answers_and_changes_nothing(app, client, cast):
@@ -202,7 +202,7 @@ def test_choosing_the_slot_makes_a_meeting_and_invites_everyone(app, client, cas
         assert str(event["ATTENDEE"]) == f"mailto:{mail['to']}"
     english = next(m for m in invitations if m["to"] == cast.emails["chloe"])
     french = next(m for m in invitations if m["to"] == cast.emails["bruno"])
-    assert english["subject"].startswith("Invitation:") and "Europe/Paris" in english["body"].replace(" ", "_") or "Europe Paris" in english["body"]
+    assert english["subject"].startswith("Invitation:") and "Central European Time (Paris)" in english["body"]
     assert "America" not in french["body"].split("Organiser")[0] or True
     # Choosing twice is refused.
     assert client.post(f"/polls/{poll['id']}/finalize", data={"slot_id": slot["id"]}).status_code == 302
@@ -277,3 +277,30 @@ def test_the_same_answer_sent_twice_at_once_is_stored_once(app, client, cast):
         assert len(rows) == 1
         answers = db.session.execute(sa.select(PollAnswer.slot_id, PollAnswer.value).filter_by(invitee_id=rows[0])).all()
         assert sorted(answers) == sorted([(slot_ids[0], "yes"), (slot_ids[1], "ifneedbe")])
+
+
+def test_time_zones_are_named_in_the_persons_language_canadian_zones_first(app, client, cast):
+    from tests.conftest import login
+
+    page = client.application.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get("/account").get_data(as_text=True)
+    import html as entities
+
+    options = [(v, entities.unescape(label)) for v, label in
+               re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)</option>', html.split('name="timezone"', 1)[1].split("</select>", 1)[0])]
+    assert options[0] == ("America/St_Johns", "Heure de Terre-Neuve (St. John's)")
+    assert ("America/Toronto", "Heure de l'Est (Montréal, Toronto)") in options[:5]
+    assert ("Europe/Paris", "Heure de l'Europe centrale (Paris)") in options
+    assert not any(label.startswith("America/") for _value, label in options)
+
+
+def test_the_poll_page_writes_durations_and_times_one_way(app, client, cast):
+    from tests.conftest import login
+
+    poll = create_poll(client, cast).get_json()
+    page = app.test_client()
+    login(page, cast.emails["bruno"])
+    html = page.get(f"/polls/{poll['id']}").get_data(as_text=True)
+    assert "Durée : 1 h" in html and "60 minutes" not in html
+    assert "10 h 00" in html and " min 00 s" not in html

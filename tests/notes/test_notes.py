@@ -252,3 +252,17 @@ def _note_id(app, title):
 
     with app.app_context():
         return db.session.execute(sa.select(Note.id).where(Note.title == title)).scalar_one()
+
+
+def test_preview_without_javascript_saves_nothing(app, cast):
+    note_id = create(app.test_client(), cast, visibility="community")
+    owner = client_for(app, cast, "owner")
+    body = "## Décisions\n\n- **Adopter** le guide"
+    response = owner.post(f"/notes/{note_id}/edit", data={"title": "Compte rendu", "body": body, "base_revision": "1", "preview": "Aperçu"})
+    assert response.status_code == 200
+    page = text(response)
+    preview = page.split('data-testid="note-preview"', 1)[1]
+    assert "<h2>Décisions</h2>" in preview and "<strong>Adopter</strong>" in preview
+    assert "Aperçu (pas encore enregistré)" in page and "## Décisions" in page.split('data-testid="note-preview"', 1)[0]  # the text stays in the form
+    assert "Adopter" not in text(owner.get(f"/notes/{note_id}"))
+    assert 'data-testid="note-toolbar"' in page and 'data-label-done="Enregistrer le titre et afficher la note"' in page

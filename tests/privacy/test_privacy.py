@@ -199,7 +199,7 @@ def test_deleting_and_keeping_shows_a_former_member_to_the_others(app, client, c
 
     page = browser(app, cast, "karim").get(f"/threads/{julies_things['thread']}").get_data(as_text=True)
     assert "Merci Karim, je lis ça ce soir." in page and "Qui a une <strong>politique d'achat</strong>" in page
-    assert "Julie Roy" not in page and page.count('<span class="post-author">Ancien·ne membre</span>') == 2
+    assert "Julie Roy" not in page and page.count('<span class="post-author">Ex-membre</span>') == 2
     assert "Laval en a une depuis 2022." in page
 
     assert count(app, User, id=cast.ids["julie"]) == 0

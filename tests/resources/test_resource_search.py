@@ -62,3 +62,49 @@ def test_edits_and_deletions_reach_the_index(search_app):
     assert client.get("/api/v1/search", query_string={"q": "artere"}, headers=token).get_json()["total"] == 1
     client.post(f"/resources/{rid}/delete")
     assert client.get("/api/v1/search", query_string={"q": "artere"}, headers=token).get_json()["total"] == 0
+
+
+def test_filters_accept_what_people_type_and_facets_keep_themes_apart(search_app):
+    import re
+
+    from tests.conftest import Factory
+
+    app = search_app
+    factory = Factory(app)
+    _fid, facilitator = factory.user()
+    slug = factory.community(facilitator)
+    client = app.test_client()
+    login(client, facilitator)
+    client.post(f"/c/{slug}/themes", data={"name": "Parcs"})
+    page = client.get(f"/c/{slug}/resources/new").get_data(as_text=True)
+    parcs = re.search(r'name="themes" type="checkbox" value="(\d+)"', page).group(1)
+    upload(client, slug, url="https://exemple.ca/a", title="Jardins de Rimouski", type="case_study", municipality="Ville de Rimouski",
+           themes=parcs, tags="habitation")
+    upload(client, slug, url="https://exemple.ca/b", title="Logements de Lévis", type="policy", municipality="Lévis", tags="Habitation")
+    token = {"Authorization": f"Bearer {factory.token(facilitator)}"}
+
+    def titles(query):
+        found = client.get("/api/v1/search", query_string={"q": query}, headers=token).get_json()
+        assert "results" in found, (query, found)
+        return sorted(r["title"] for r in found["results"])
+
+    assert titles("type:étude de cas") == ["Jardins de Rimouski"]
+    assert titles("type:etude de cas jardins") == ["Jardins de Rimouski"]
+    assert titles("type:case study") == ["Jardins de Rimouski"]
+    assert titles("type:politique ou règlement") == ["Logements de Lévis"]
+    assert titles("municipalité:rimouski") == ["Jardins de Rimouski"]
+    assert titles("municipalite:levis") == ["Logements de Lévis"]
+    assert titles("thème:parcs") == ["Jardins de Rimouski"]
+    assert titles("theme:habitation") == ["Jardins de Rimouski", "Logements de Lévis"]
+
+    facets = client.get("/api/v1/search", query_string={"q": "theme:habitation"}, headers=token).get_json()["facets"]
+    assert facets["theme"] == {"Parcs": 1}
+    assert list(facets["tag"].values()) == [2] and fold_one(facets["tag"]) == "habitation"
+
+    page = client.get("/search", query_string={"q": "jardins"}).get_data(as_text=True)
+    assert "étude de cas" in page.lower() and "bonne pratique" in page.lower()  # the tips list the types
+
+
+def fold_one(counts):
+    (value,) = counts
+    return value.lower()
