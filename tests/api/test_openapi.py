@@ -118,3 +118,56 @@ def test_undocumented_status_is_caught(client):
     response.status_code = 418
     with pytest.raises(AssertionError, match="not documented"):
         assert_matches_spec(response, "get", "/me")
+
+
+def _operations_by_id():
+    return {
+        op["operationId"]: (path, {**item, **op})
+        for path, item in document()["paths"].items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def test_links_lead_from_what_is_created_to_what_uses_it():
+    operations = _operations_by_id()
+    expected = {
+        "createCommunity": {"createThread", "createPoll", "createResource", "createNote"},
+        "createPoll": {"answerPoll", "finalizePoll"},
+        "finalizePoll": {"getMeetingIcs"},
+        "createResource": {"addResourceVersion", "downloadResource"},
+        "addResourceVersion": {"downloadResourceVersion"},
+        "createThread": {"createPost"},
+    }
+    for source, targets in expected.items():
+        _path, op = operations[source]
+        created = next(status for status in op["responses"] if status.startswith("2"))
+        linked = {link["operationId"] for link in op["responses"][created].get("links", {}).values()}
+        assert targets <= linked, f"{source} {created}: links to {sorted(linked)}"
+
+
+def test_every_link_names_a_real_operation_and_its_path_parameters():
+    operations = _operations_by_id()
+    found = 0
+    for path, item in document()["paths"].items():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for status, response in op["responses"].items():
+                for name, link in response.get("links", {}).items():
+                    found += 1
+                    where = f"{method.upper()} {path} {status} link {name}"
+                    assert link["operationId"] in operations, where
+                    target_path, target = operations[link["operationId"]]
+                    needed = set(re.findall(r"{([^}]+)}", target_path))
+                    assert set(link["parameters"]) == needed, where
+                    schema = response["content"]["application/json"]["schema"]
+                    while "$ref" in schema:
+                        schema = document()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+                    for expression in link["parameters"].values():
+                        if expression.startswith("$response.body#/"):
+                            field = expression.removeprefix("$response.body#/")
+                            assert field in schema.get("required", []), f"{where}: {field} is not always in the body"
+                        else:
+                            assert expression.removeprefix("$request.path.") in re.findall(r"{([^}]+)}", path), where
+    assert found >= 30
