@@ -9,7 +9,7 @@ PORT ?= 5000
 HUB_BASE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 export FLASK_APP := wsgi
 
-.PHONY: run test venv dev-deps translations extract-messages update-messages migrate demo assets clean
+.PHONY: run test venv dev-deps translations extract-messages update-messages migrate demo assets api-client clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -49,9 +49,13 @@ run: translations demo
 test: dev-deps translations
 	$(BIN)/python -m pytest
 
+# A typed Python client of /api/v1 generated from hub/api/openapi.json (tests generate their own copy).
+api-client: dev-deps
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/openapi-python-client generate --path hub/api/openapi.json --meta none --output-path build/hub_client --overwrite
+
 assets:
 	npm ci
 	npm run build
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build/hub_client

@@ -156,6 +156,9 @@ def reject_malformed_input():
                 return render_error(400)
         elif request.mimetype == "multipart/form-data":
             # Werkzeug has already decoded these text parts; U+FFFD is what it put in place of invalid bytes.
+            # A part whose header names nothing (e.g. an unterminated quoted name) arrives keyed None.
+            if any(not isinstance(key, str) for key in (*request.form.keys(), *request.files.keys())):
+                return render_error(400)
             if any(c in key or c in value for key, value in request.form.items(multi=True) for c in ("\x00", "\ufffd")):
                 return render_error(400)
     return None

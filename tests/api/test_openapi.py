@@ -118,3 +118,101 @@ def test_undocumented_status_is_caught(client):
     response.status_code = 418
     with pytest.raises(AssertionError, match="not documented"):
         assert_matches_spec(response, "get", "/me")
+
+
+def _operations_by_id():
+    return {
+        op["operationId"]: (path, {**item, **op})
+        for path, item in document()["paths"].items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def test_links_lead_from_what_is_created_to_what_uses_it():
+    operations = _operations_by_id()
+    expected = {
+        "createCommunity": {"createThread", "createPoll", "createResource", "createNote"},
+        "createPoll": {"answerPoll", "finalizePoll"},
+        "finalizePoll": {"getMeetingIcs"},
+        "createResource": {"addResourceVersion", "downloadResource"},
+        "addResourceVersion": {"downloadResourceVersion"},
+        "createThread": {"createPost"},
+    }
+    for source, targets in expected.items():
+        _path, op = operations[source]
+        created = next(status for status in op["responses"] if status.startswith("2"))
+        linked = {link["operationId"] for link in op["responses"][created].get("links", {}).values()}
+        assert targets <= linked, f"{source} {created}: links to {sorted(linked)}"
+
+
+def test_every_link_names_a_real_operation_and_its_path_parameters():
+    operations = _operations_by_id()
+    found = 0
+    for path, item in document()["paths"].items():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for status, response in op["responses"].items():
+                for name, link in response.get("links", {}).items():
+                    found += 1
+                    where = f"{method.upper()} {path} {status} link {name}"
+                    assert link["operationId"] in operations, where
+                    target_path, target = operations[link["operationId"]]
+                    needed = set(re.findall(r"{([^}]+)}", target_path))
+                    assert set(link["parameters"]) == needed, where
+                    schema = response["content"]["application/json"]["schema"]
+                    while "$ref" in schema:
+                        schema = document()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+                    for expression in link["parameters"].values():
+                        if expression.startswith("$response.body#/"):
+                            field = expression.removeprefix("$response.body#/")
+                            assert field in schema.get("required", []), f"{where}: {field} is not always in the body"
+                        else:
+                            assert expression.removeprefix("$request.path.") in re.findall(r"{([^}]+)}", path), where
+    assert found >= 30
+
+
+def _pattern(schema):
+    return re.compile(schema["pattern"])
+
+
+def test_documented_time_zones_are_accepted_by_the_code(app):
+    from hub.timeutil import is_valid_timezone
+
+    zones = document()["components"]["schemas"]["TimeZone"]["enum"]
+    assert "America/Toronto" in zones and "UTC" not in zones
+    assert [zone for zone in zones if not is_valid_timezone(zone)] == []
+
+
+def test_documented_date_patterns_agree_with_the_code(app):
+    from hub.meetings import service
+
+    calendar = {p["name"]: p["schema"] for p in document()["paths"]["/communities/{slug}/calendar"]["get"]["parameters"]}
+    slot = document()["components"]["schemas"]["PollCreateRequest"]["properties"]["slots"]["items"]["oneOf"][0]
+    accepted = ["2027-03-04T14:00", "2027-03-04 14:00:00.5", "2027-03-04T14:00:00Z", "2027-03-04T14:00-04:00", "2100-12-31T00:00z"]
+    refused = ["demain", "2027-3-4T14:00", "2027-03-04T25:00", "03/04/2027 14:00", "2027-03-04T14:00+0400x", "1969-12-31T23:00"]
+    for value in accepted:
+        assert _pattern(slot).search(value), value
+        assert _pattern(calendar["from"]).search(value), value
+        service.parse_iso(value, "America/Toronto")  # raises if the code refuses it
+    for value in refused:
+        assert not _pattern(slot).search(value), value
+    assert _pattern(calendar["to"]).search("2027-03-04") and not _pattern(calendar["to"]).search("2027-03-04T")
+
+
+def test_documented_resource_alternatives_match_the_service():
+    """A file, a link, or a case study's story: the anyOf of the document is the service's rule."""
+    from openapi_schema_validator import OAS30Validator
+
+    schema = document()["components"]["schemas"]["ResourceCreateRequest"]
+    validator = OAS30Validator(schema)
+    assert validator.is_valid({"title": "Guide", "url": "https://exemple.ca/guide"})
+    assert validator.is_valid({"title": "Guide", "file": "…"})
+    assert validator.is_valid({"title": "Récit", "type": "case_study", "story_lessons": "Ce qui a marché."})
+    assert not validator.is_valid({"title": "Guide"})
+    assert not validator.is_valid({"title": "Récit", "type": "tool", "story_lessons": "Ce qui a marché."})
+    assert not validator.is_valid({"title": "Récit", "type": "case_study", "story_lessons": "   "})
+    assert not validator.is_valid({"title": "Guide", "file": "…", "url": "https://exemple.ca/guide"})
+    assert not validator.is_valid({"title": "   ", "url": "https://exemple.ca/guide"})
+    assert not validator.is_valid({"title": "Guide", "url": "exemple.ca/guide"})
