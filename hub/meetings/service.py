@@ -12,7 +12,7 @@ from babel.dates import format_time as babel_time
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import access, activity, kinds, search
+from .. import access, activity, kinds, pagecache, search
 from ..attention import service as attention
 from ..accounts.models import User
 from ..communities.models import Community, Membership
@@ -265,14 +265,23 @@ def is_invited(poll, user):
 def invitee_for(poll, user, create=True):
     invitee = next((i for i in poll.invitees if i.user_id == user.id), None)
     if invitee is None and create:
-        try:
-            with db.session.begin_nested():
-                invitee = PollInvitee(poll_id=poll.id, user_id=user.id, locale=user.locale)
-                db.session.add(invitee)
-        except sa.exc.IntegrityError:  # the same person answering twice at once: the other request made it
-            invitee = db.session.execute(sa.select(PollInvitee).filter_by(poll_id=poll.id, user_id=user.id)).scalar_one()
+        # INSERT … ON CONFLICT DO NOTHING: the same person answering twice at once (a double click,
+        # two tabs) gets one row, whichever request makes it, without a savepoint (which SQLite's
+        # driver would commit on its own).
+        db.session.execute(_insert(PollInvitee).values(poll_id=poll.id, user_id=user.id, locale=user.locale, created_at=utcnow()).on_conflict_do_nothing())
+        pagecache.touch(poll.community_id)
         db.session.expire(poll, ["invitees"])
+        invitee = db.session.execute(sa.select(PollInvitee).filter_by(poll_id=poll.id, user_id=user.id)).scalar_one()
     return invitee
+
+
+def _insert(model):
+    """An INSERT that can say what to do on a conflict, in the database's own dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
 
 
 def answer(poll, invitee, answers, comment=None):
@@ -299,24 +308,21 @@ def answer(poll, invitee, answers, comment=None):
         if not isinstance(comment, str) or len(comment) > 1000:
             raise ServiceError(_l("At most %(max)d characters.", max=1000), field="comment")
         invitee.comment = comment.strip()
-    try:
-        with db.session.begin_nested():
-            _set_answers(invitee, cleaned)
-    except sa.exc.IntegrityError:  # the same answers sent twice at once: the other request stored its own first
-        db.session.expire(invitee, ["answers"])
-        _set_answers(invitee, cleaned)
+    _set_answers(invitee, cleaned)
     if invitee.user is not None:
         attention.changed([invitee.user], remove=[f"poll-{poll.id}"])
     return invitee
 
 
 def _set_answers(invitee, cleaned):
-    existing = {a.slot_id: a for a in invitee.answers}
+    """Each answer written as an upsert: two requests answering at once both succeed, the last wins."""
+    db.session.flush()
     for slot_id, value in cleaned.items():
-        if slot_id in existing:
-            existing[slot_id].value = value
-        else:
-            invitee.answers.append(PollAnswer(slot_id=slot_id, value=value))
+        db.session.execute(
+            _insert(PollAnswer).values(invitee_id=invitee.id, slot_id=slot_id, value=value)
+            .on_conflict_do_update(index_elements=["invitee_id", "slot_id"], set_={"value": value})
+        )
+    db.session.expire(invitee, ["answers"])
     invitee.answered_at = utcnow()
     db.session.flush()
 
