@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired
 

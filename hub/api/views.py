@@ -173,6 +173,8 @@ def update_member(slug, user_id):
     membership = _membership(community, user_id)
     data = json_body()
     refuse_unknown_fields(data, {"role", "expires_at"})
+    if not data or ("role" in data and data["role"] is None):  # nothing to change, or a role removed
+        raise invalid({"role": _("Choose a role.")})
     role = string_field(data, "role", missing=membership.role)
     expires_at = _expiry(data, role, membership)
     try:

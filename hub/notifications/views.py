@@ -127,7 +127,7 @@ def weekly_setting():
     from . import weekly
 
     access.require("notifications.own")
-    if ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit() and request.form.get("weekly") in ("0", "1"):
         on = request.form.get("weekly") == "1"
         weekly.subscribe(current_user, on)
         db.session.commit()

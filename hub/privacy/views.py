@@ -65,7 +65,7 @@ def export():
     access.require("account.manage", current_user)
     g.private_page = True
     form = ExportForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or request.form.get("download") != "1":  # the page's own button, nothing else
         return _data_page(form, DeleteAccountForm(formdata=None), 422)
     stream = tempfile.TemporaryFile()
     service.write_export(current_user, stream)

@@ -114,7 +114,7 @@ def test_my_data_page_is_linked_from_the_account_and_works_without_javascript(ap
 
 def test_export_holds_everything_about_the_person_and_their_files(app, client, cast, julies_things):
     julie = browser(app, cast, "julie")
-    data, archive = read_zip(julie.post("/account/data/export"))
+    data, archive = read_zip(julie.post("/account/data/export", data={"download": "1"}))
 
     account = data["account"]
     assert account["email"] == cast.emails["julie"] and account["display_name"] == "Julie Roy"
@@ -157,12 +157,12 @@ def test_export_holds_everything_about_the_person_and_their_files(app, client, c
     assert isinstance(data["notification_preferences"], list)
     # The export is in the audit log, and the next export lists that entry.
     assert [a for a in audit_actions(app) if a[0] == "account.export"][0][1] == cast.ids["julie"]
-    data, _archive = read_zip(julie.post("/account/data/export"))
+    data, _archive = read_zip(julie.post("/account/data/export", data={"download": "1"}))
     assert [e["action"] for e in data["audit_entries"]] == ["token.create", "account.export"]  # her API token, then the export
 
 
 def test_export_of_a_new_account_is_small_and_valid(app, cast):
-    data, archive = read_zip(browser(app, cast, "karim").post("/account/data/export"))
+    data, archive = read_zip(browser(app, cast, "karim").post("/account/data/export", data={"download": "1"}))
     assert data["account"]["avatar"] is None
     assert data["posts"] == [] and data["resources"] == [] and data["notes"] == []
     assert archive.namelist() == ["data.json"]
