@@ -489,7 +489,8 @@ def _discard_recheck(session, *args):
 
 def recheck_local(app, users=(), rooms=()):
     """Check again this process's connections of these people and in these rooms."""
-    sids = {sid for sid, conn in list(_CONNECTIONS.items()) if conn.user_id in set(users)}
+    wanted = set(users)
+    sids = {sid for sid, conn in list(_CONNECTIONS.items()) if conn.user_id in wanted}
     for room in rooms:
         sids.update(_participants(room))
     if not sids:
